@@ -1,0 +1,1 @@
+"""Dependable Call Exchange shared package: domain, services, adapters and API glue."""

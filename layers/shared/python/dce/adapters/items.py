@@ -1,0 +1,167 @@
+"""Conversions between domain objects and DynamoDB items. Times are fixed-width RFC 3339 UTC strings,
+so they sort lexically in time order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from dce.domain.accounts import Account, ApiKey, CardOnFile, LedgerEntry, LedgerType, Role
+from dce.domain.calls import Call, CallStatus, Direction
+from dce.domain.phone import PhoneNumber
+
+
+def ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _opt_ts(value: Any) -> datetime | None:
+    return parse_ts(value) if value else None
+
+
+def _drop_none(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def account_item(a: Account) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "id": a.id,
+            "entity": "account",
+            "email": a.email,
+            "company_name": a.company_name,
+            "role": a.role.value,
+            "balance": a.balance,
+            "created_at": ts(a.created_at),
+            "updated_at": ts(a.updated_at),
+            "version": a.version,
+            "password_hash": a.password_hash,
+            "card": {"brand": a.card.brand, "last4": a.card.last4, "expiry": a.card.expiry} if a.card else None,
+            "status": a.status,
+        }
+    )
+
+
+def account_from(item: dict[str, Any]) -> Account:
+    card = item.get("card")
+    return Account(
+        id=item["id"],
+        email=item["email"],
+        company_name=item["company_name"],
+        role=Role(item["role"]),
+        balance=Decimal(item["balance"]),
+        created_at=parse_ts(item["created_at"]),
+        updated_at=parse_ts(item["updated_at"]),
+        version=int(item["version"]),
+        password_hash=item.get("password_hash"),
+        card=CardOnFile(card["brand"], card["last4"], card.get("expiry")) if card else None,
+        status=item.get("status", "active"),
+    )
+
+
+def ledger_item(e: LedgerEntry) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "account_id": e.account_id,
+            "entry_key": f"{ts(e.created_at)}#{e.id}",
+            "id": e.id,
+            "type": e.type.value,
+            "amount": e.amount,
+            "balance_after": e.balance_after,
+            "created_at": ts(e.created_at),
+            "call_id": e.call_id,
+            "reason": e.reason,
+        }
+    )
+
+
+def ledger_from(item: dict[str, Any]) -> LedgerEntry:
+    return LedgerEntry(
+        id=item["id"],
+        account_id=item["account_id"],
+        type=LedgerType(item["type"]),
+        amount=Decimal(item["amount"]),
+        balance_after=Decimal(item["balance_after"]),
+        created_at=parse_ts(item["created_at"]),
+        call_id=item.get("call_id"),
+        reason=item.get("reason"),
+    )
+
+
+def api_key_item(k: ApiKey) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "id": k.id,
+            "account_id": k.account_id,
+            "role": k.role.value,
+            "name": k.name,
+            "secret_hash": k.secret_hash,
+            "created_at": ts(k.created_at),
+            "revoked": k.revoked,
+        }
+    )
+
+
+def api_key_from(item: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=item["id"],
+        account_id=item["account_id"],
+        role=Role(item["role"]),
+        name=item.get("name"),
+        secret_hash=item["secret_hash"],
+        created_at=parse_ts(item["created_at"]),
+        revoked=bool(item.get("revoked", False)),
+    )
+
+
+def call_item(c: Call) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "id": c.id,
+            "buyer_id": c.buyer_id,
+            "from_number": c.from_number.e164,
+            "from_cc": c.from_number.country_code,
+            "to_number": c.to_number.e164,
+            "to_cc": c.to_number.country_code,
+            "direction": c.direction.value,
+            "status": c.status.value,
+            "created_at": ts(c.created_at),
+            "updated_at": ts(c.updated_at),
+            "call_type": c.call_type,
+            "keywords": list(c.keywords) if c.keywords else None,
+            "seller_id": c.seller_id,
+            "auction_id": c.auction_id,
+            "winning_bid_amount": c.winning_bid_amount,
+            "start_time": ts(c.start_time) if c.start_time else None,
+            "end_time": ts(c.end_time) if c.end_time else None,
+            "duration": c.duration,
+            "cost": c.cost,
+        }
+    )
+
+
+def call_from(item: dict[str, Any]) -> Call:
+    return Call(
+        id=item["id"],
+        buyer_id=item["buyer_id"],
+        from_number=PhoneNumber(item["from_number"], int(item["from_cc"])),
+        to_number=PhoneNumber(item["to_number"], int(item["to_cc"])),
+        direction=Direction(item["direction"]),
+        status=CallStatus(item["status"]),
+        created_at=parse_ts(item["created_at"]),
+        updated_at=parse_ts(item["updated_at"]),
+        call_type=item.get("call_type"),
+        keywords=tuple(item.get("keywords") or ()),
+        seller_id=item.get("seller_id"),
+        auction_id=item.get("auction_id"),
+        winning_bid_amount=Decimal(item["winning_bid_amount"]) if "winning_bid_amount" in item else None,
+        start_time=_opt_ts(item.get("start_time")),
+        end_time=_opt_ts(item.get("end_time")),
+        duration=int(item["duration"]) if "duration" in item else None,
+        cost=Decimal(item["cost"]) if "cost" in item else None,
+    )

@@ -1,0 +1,93 @@
+"""TABLES: the one definition of every DynamoDB table (keys, indexes, TTL, streams).
+
+CDK (`infra/constructs/data.py`), the local emulator bootstrap and the tests create tables from it.
+Physical names are `<prefix>-<name>`, the prefix coming from `DCE_TABLE_PREFIX` (derived per environment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    name: str
+    partition: Key
+    sort: Key | None = None
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    partition: Key
+    sort: Key | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+    stream: bool = False
+
+    def physical_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.name}"
+
+    def create_table_kwargs(self, prefix: str) -> dict[str, Any]:
+        """Arguments for boto3 `create_table` (on-demand billing), used by the emulator and tests."""
+        keys = [self.partition, *([self.sort] if self.sort else [])]
+        for index in self.indexes:
+            keys += [index.partition, *([index.sort] if index.sort else [])]
+        attributes = {k.name: k.type for k in keys}
+        kwargs: dict[str, Any] = {
+            "TableName": self.physical_name(prefix),
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+            "KeySchema": _key_schema(self.partition, self.sort),
+        }
+        if self.indexes:
+            kwargs["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": ix.name,
+                    "KeySchema": _key_schema(ix.partition, ix.sort),
+                    "Projection": {"ProjectionType": ix.projection},
+                }
+                for ix in self.indexes
+            ]
+        if self.stream:
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        return kwargs
+
+
+def _key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+    if sort:
+        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+    return schema
+
+
+ACCOUNTS = Table(
+    "accounts",
+    Key("id"),
+    # Sparse, keys-only index so admins can list accounts newest first without a scan.
+    indexes=(Index("by_created", Key("entity"), Key("created_at"), projection="KEYS_ONLY"),),
+)
+EMAILS = Table("emails", Key("email"))  # one item per claimed email: makes uniqueness atomic
+API_KEYS = Table("api_keys", Key("id"), indexes=(Index("by_account", Key("account_id"), Key("created_at")),))
+SESSIONS = Table("sessions", Key("family_id"), ttl_attribute="expires_at_epoch")
+LEDGER = Table("ledger", Key("account_id"), Key("entry_key"))
+CALLS = Table(
+    "calls",
+    Key("id"),
+    indexes=(
+        Index("by_buyer", Key("buyer_id"), Key("created_at")),
+        Index("by_seller", Key("seller_id"), Key("created_at")),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (ACCOUNTS, EMAILS, API_KEYS, SESSIONS, LEDGER, CALLS)

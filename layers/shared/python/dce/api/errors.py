@@ -1,0 +1,91 @@
+"""Errors → HTTP, in one place: the status for every contract code and the error body shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from dce.domain.errors import DomainError
+
+STATUS_BY_CODE: dict[str, int] = {
+    "BAD_REQUEST": 400,
+    "VALIDATION_ERROR": 400,
+    "INVALID_UUID": 400,
+    "INVALID_STATE": 400,
+    "NO_BIDS_AVAILABLE": 400,
+    "UNAUTHORIZED": 401,
+    "INVALID_CREDENTIALS": 401,
+    "INSUFFICIENT_FUNDS": 402,
+    "FORBIDDEN": 403,
+    "DNC_BLOCKED": 403,
+    "TCPA_VIOLATION": 403,
+    "GEO_RESTRICTED": 403,
+    "FRAUD_SUSPECTED": 403,
+    "NOT_FOUND": 404,
+    "CALL_NOT_FOUND": 404,
+    "AUCTION_NOT_FOUND": 404,
+    "BID_NOT_FOUND": 404,
+    "BID_PROFILE_NOT_FOUND": 404,
+    "ACCOUNT_NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
+    "EMAIL_TAKEN": 409,
+    "AUCTION_EXISTS": 409,
+    "AUCTION_CLOSED": 409,
+    "BID_BELOW_RESERVE": 409,
+    "BID_NOT_HIGHER": 409,
+    "IDEMPOTENCY_CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "INTERNAL_ERROR": 500,
+}
+
+
+def error_body(code: str, message: str, request_id: str, details: list[dict[str, Any]] | None = None) -> str:
+    error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
+    if details:
+        error["details"] = details
+    return json.dumps({"error": error})
+
+
+def error_headers(code: str, request_id: str) -> dict[str, str]:
+    headers = {"X-Request-Id": request_id}
+    if STATUS_BY_CODE.get(code) == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="dce"'
+    return headers
+
+
+def error_response(
+    code: str, message: str, request_id: str, details: list[dict[str, Any]] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=STATUS_BY_CODE[code],
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(code, message, request_id, details),
+        headers=error_headers(code, request_id),
+    )
+
+
+def domain_error_response(error: DomainError, request_id: str) -> Response[str]:
+    return error_response(error.code, error.message, request_id, error.details)
+
+
+# pydantic error types whose message quotes the client's input; we say something generic instead.
+_ECHOING_TYPES = frozenset({"uuid_parsing", "json_invalid", "url_parsing", "date_from_datetime_parsing"})
+
+
+def safe_validation_message(field: str, error: Mapping[str, Any]) -> str:
+    """A field error message that never echoes client input (messages name only our constraints)."""
+    kind = str(error.get("type", ""))
+    if kind in _ECHOING_TYPES:
+        text = "has an invalid format"
+    elif kind in ("enum", "literal_error") and isinstance(error.get("ctx"), Mapping):
+        text = f"must be one of {error['ctx'].get('expected', '')}"
+    else:
+        text = str(error.get("msg", "is invalid"))
+    text = text.replace("<", "").replace(">", "").replace("`", "")
+    return f"Invalid {field}: {text[:200]}"

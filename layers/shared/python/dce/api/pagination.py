@@ -1,0 +1,60 @@
+"""Opaque, tamper-proof list cursors and `?limit=` parsing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+from typing import Any
+
+from dce.domain.errors import ValidationFailed
+from dce.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
+
+MAX_CURSOR_LENGTH = 2048
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationFailed(f"Invalid limit: must be an integer from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+class CursorCodec:
+    """Encodes a DynamoDB `LastEvaluatedKey` as base64url JSON plus an HMAC, so clients cannot forge one."""
+
+    def __init__(self, key: str) -> None:
+        self._key = hashlib.sha256(b"cursor:" + key.encode()).digest()
+
+    def encode(self, last_key: dict[str, Any] | None) -> str | None:
+        if not last_key:
+            return None
+        payload = json.dumps(last_key, default=_json_default, separators=(",", ":"), sort_keys=True).encode()
+        mac = hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
+
+    def decode(self, cursor: str | None) -> dict[str, Any] | None:
+        if not cursor:
+            return None
+        try:
+            if len(cursor) > MAX_CURSOR_LENGTH:
+                raise ValueError("too long")
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            mac, payload = raw[:16], raw[16:]
+            if not hmac.compare_digest(mac, hmac.new(self._key, payload, hashlib.sha256).digest()[:16]):
+                raise ValueError("bad mac")
+            value = json.loads(payload, parse_float=Decimal)
+            if not isinstance(value, dict):
+                raise ValueError("not an object")
+            return value
+        except (ValueError, TypeError) as exc:
+            raise ValidationFailed("Invalid cursor") from exc
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,122 @@
+"""HTTP shape of accounts, auth, API keys and admin. Rules live in dce.services and dce.domain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from dce.api.app import caller
+from dce.api.params import page_request, page_response, parse_uuid
+from dce.api.schemas.accounts import (
+    AccountOut,
+    AdminUserIn,
+    ApiKeyIn,
+    ApiKeyOut,
+    BalanceOut,
+    CreditIn,
+    HealthOut,
+    LoginIn,
+    NewApiKeyOut,
+    RefreshIn,
+    SignUpIn,
+    TokensOut,
+    TransactionOut,
+)
+from dce.api.schemas.common import error_docs
+from dce.bootstrap import services
+from dce.domain.accounts import Role
+from dce.services.accounts import NewAccount
+
+router = Router()
+JSON = content_types.APPLICATION_JSON
+
+
+def _new_account(body: SignUpIn) -> NewAccount:
+    card = body.payment_info
+    return NewAccount(
+        email=body.email,
+        company_name=body.company_name,
+        role=Role(body.type),
+        password=body.password,
+        card_number=card.card_number if card else None,
+        cvv=card.cvv if card else None,
+        expiry=card.expiry if card else None,
+    )
+
+
+@router.get("/health", tags=["health"])
+def health() -> HealthOut:
+    return HealthOut()
+
+
+@router.post("/accounts", tags=["accounts"], responses=error_docs(400, 403, 409))
+def sign_up(body: SignUpIn) -> Response[AccountOut]:
+    account, api_key = services().accounts.sign_up(_new_account(body))
+    return Response(201, JSON, AccountOut.of(account, api_key))
+
+
+@router.post("/auth/login", tags=["auth"], responses=error_docs(400, 401))
+def login(body: LoginIn) -> TokensOut:
+    pair = services().auth.login(body.email, body.password)
+    return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+
+
+@router.post("/auth/refresh", tags=["auth"], responses=error_docs(400, 401))
+def refresh(body: RefreshIn) -> TokensOut:
+    pair = services().auth.refresh(body.refresh_token)
+    return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+
+
+@router.get("/profile", tags=["accounts"], responses=error_docs(401))
+def profile() -> AccountOut:
+    return AccountOut.of(services().accounts.get(caller(router).account_id))
+
+
+@router.get("/account/balance", tags=["accounts"], responses=error_docs(401))
+def balance() -> BalanceOut:
+    return BalanceOut(balance=services().accounts.get(caller(router).account_id).balance)
+
+
+@router.get("/transactions", tags=["accounts"], responses=error_docs(400, 401))
+def transactions() -> Response[list[TransactionOut]]:
+    limit, start = page_request(router)
+    page = services().accounts.ledger(caller(router).account_id, limit, start)
+    return page_response(router, limit, page, [TransactionOut.of(e) for e in page.items])
+
+
+@router.post("/api-keys", tags=["api-keys"], responses=error_docs(400, 401))
+def create_api_key(body: ApiKeyIn) -> Response[NewApiKeyOut]:
+    key, secret = services().api_keys.issue(caller(router), body.name)
+    return Response(201, JSON, NewApiKeyOut(id=key.id, name=key.name, created_at=key.created_at, api_key=secret))
+
+
+@router.get("/api-keys", tags=["api-keys"], responses=error_docs(401))
+def list_api_keys() -> list[ApiKeyOut]:
+    return [ApiKeyOut.of(k) for k in services().api_keys.active_for(caller(router))]
+
+
+@router.delete("/api-keys/<id>", tags=["api-keys"], responses=error_docs(400, 401, 404))
+def revoke_api_key(id: Annotated[str, Path(max_length=64)]) -> Response[None]:
+    services().api_keys.revoke(caller(router), parse_uuid(id))
+    return Response(204, JSON, None)
+
+
+@router.get("/admin/users", tags=["admin"], responses=error_docs(400, 401, 403))
+def list_users() -> Response[list[AccountOut]]:
+    limit, start = page_request(router)
+    page = services().accounts.recent(limit, start)
+    return page_response(router, limit, page, [AccountOut.of(a) for a in page.items])
+
+
+@router.post("/admin/users", tags=["admin"], responses=error_docs(400, 401, 403, 409))
+def create_user(body: AdminUserIn) -> Response[AccountOut]:
+    account, api_key = services().accounts.create(_new_account(body))
+    return Response(201, JSON, AccountOut.of(account, api_key))
+
+
+@router.post("/admin/accounts/<id>/credit", tags=["admin"], responses=error_docs(400, 401, 403, 404))
+def credit(id: Annotated[str, Path(max_length=64)], body: CreditIn) -> AccountOut:
+    return AccountOut.of(services().accounts.credit(parse_uuid(id), body.amount, body.reason))

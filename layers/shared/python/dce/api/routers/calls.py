@@ -1,0 +1,46 @@
+"""HTTP shape of calls. Rules live in dce.services.calls and dce.domain.calls."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from dce.api.app import caller
+from dce.api.params import page_request, page_response, parse_uuid
+from dce.api.schemas.calls import CallOut, CreateCallIn, StatusIn
+from dce.api.schemas.common import error_docs
+from dce.bootstrap import services
+from dce.domain.calls import Direction
+from dce.services.calls import NewCall
+
+router = Router()
+CallId = Annotated[str, Path(max_length=64)]
+
+
+@router.post("/calls", tags=["calls"], responses=error_docs(400, 401, 402, 403))
+def create_call(body: CreateCallIn) -> Response[CallOut]:
+    new = NewCall(
+        body.from_number, body.to_number, Direction(body.direction), body.call_type, tuple(body.keywords or ())
+    )
+    call = services().calls.create(caller(router), new)
+    return Response(201, content_types.APPLICATION_JSON, CallOut.of(call))
+
+
+@router.get("/calls", tags=["calls"], responses=error_docs(400, 401))
+def list_calls() -> Response[list[CallOut]]:
+    limit, start = page_request(router)
+    page = services().calls.visible_to(caller(router), limit, start)
+    return page_response(router, limit, page, [CallOut.of(c) for c in page.items])
+
+
+@router.get("/calls/<id>", tags=["calls"], responses=error_docs(400, 401, 404))
+def get_call(id: CallId) -> CallOut:
+    return CallOut.of(services().calls.get(caller(router), parse_uuid(id)))
+
+
+@router.patch("/calls/<id>/status", tags=["calls"], responses=error_docs(400, 401, 403, 404))
+def change_status(id: CallId, body: StatusIn) -> CallOut:
+    return CallOut.of(services().calls.change_status(caller(router), parse_uuid(id), body.status))

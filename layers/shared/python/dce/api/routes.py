@@ -1,0 +1,93 @@
+"""ROUTES: the one route table. CDK builds API Gateway from it, the local gateway routes with it,
+the role check in every handler reads it, and a test checks the Powertools routers match it.
+
+`roles` lists who may call a route at all (anyone else: 403); ownership is checked by the services.
+An empty `roles` means the route is public (no authorizer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from dce.adapters.tables import ACCOUNTS, API_KEYS, CALLS, EMAILS, LEDGER, SESSIONS, Table
+from dce.domain.accounts import Role
+
+API_PREFIX = "/api/v1"
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+Access = Literal["read", "write"]
+
+ALL = (Role.BUYER, Role.SELLER, Role.ADMIN)
+BUYER = (Role.BUYER, Role.ADMIN)
+ADMIN = (Role.ADMIN,)
+PUBLIC: tuple[Role, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: Method
+    path: str  # API Gateway resource path below API_PREFIX, `{name}` for path parameters
+    area: str  # which Lambda function serves it: functions/<area>/handler.py
+    roles: tuple[Role, ...]
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+    @property
+    def resource(self) -> str:
+        return API_PREFIX + self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """One Lambda function: the tables it may touch and how (least privilege in IAM)."""
+
+    name: str
+    tables: tuple[tuple[Table, Access], ...]
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "accounts", PUBLIC),
+    Route("POST", "/accounts", "accounts", PUBLIC),
+    Route("POST", "/auth/login", "accounts", PUBLIC),
+    Route("POST", "/auth/refresh", "accounts", PUBLIC),
+    Route("GET", "/profile", "accounts", ALL),
+    Route("GET", "/account/balance", "accounts", ALL),
+    Route("GET", "/transactions", "accounts", ALL),
+    Route("POST", "/api-keys", "accounts", ALL),
+    Route("GET", "/api-keys", "accounts", ALL),
+    Route("DELETE", "/api-keys/{id}", "accounts", ALL),
+    Route("GET", "/admin/users", "accounts", ADMIN),
+    Route("POST", "/admin/users", "accounts", ADMIN),
+    Route("POST", "/admin/accounts/{id}/credit", "accounts", ADMIN),
+    Route("POST", "/calls", "calls", BUYER),
+    Route("GET", "/calls", "calls", ALL),
+    Route("GET", "/calls/{id}", "calls", ALL),
+    Route("PATCH", "/calls/{id}/status", "calls", BUYER),
+)
+
+AREAS: tuple[Area, ...] = (
+    Area(
+        "accounts",
+        (
+            (ACCOUNTS, "write"),
+            (EMAILS, "write"),
+            (API_KEYS, "write"),
+            (SESSIONS, "write"),
+            (LEDGER, "write"),
+        ),
+    ),
+    Area("calls", ((CALLS, "write"), (ACCOUNTS, "read"))),
+    # The Lambda authorizer only reads API keys (JWTs are verified without a lookup).
+    Area("authorizer", ((API_KEYS, "read"),)),
+)
+
+
+def find_route(method: str, resource: str) -> Route | None:
+    """The route for an API Gateway method and resource template (with or without the prefix)."""
+    path = resource.removeprefix(API_PREFIX) or "/"
+    return _BY_KEY.get((method.upper(), path))
+
+
+_BY_KEY: dict[tuple[str, str], Route] = {(r.method, r.path): r for r in ROUTES}

@@ -1,0 +1,136 @@
+"""Request and response bodies for accounts, auth, API keys and admin."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from dce.api.schemas.common import MoneyOut, Timestamp
+from dce.domain.accounts import Account, ApiKey, LedgerEntry
+from dce.domain.money import CURRENCY
+
+
+class PaymentInfoIn(BaseModel):
+    card_number: str = Field(min_length=12, max_length=23)
+    cvv: str = Field(min_length=3, max_length=4)
+    expiry: str | None = Field(default=None, max_length=5)
+
+
+class SignUpIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    password: str | None = Field(default=None, min_length=12, max_length=128)
+    company_name: str = Field(min_length=1, max_length=200)
+    type: Literal["buyer", "seller", "admin"]
+    payment_info: PaymentInfoIn | None = None
+
+
+class AdminUserIn(SignUpIn):
+    """Admins may create any type of account, admins included."""
+
+
+class LoginIn(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class ApiKeyIn(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class CreditIn(BaseModel):
+    amount: Decimal = Field(gt=0, le=Decimal("1000000.00"), decimal_places=2)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class PaymentInfoOut(BaseModel):
+    card_number: str
+    brand: str
+    expiry: str | None = None
+
+
+class AccountOut(BaseModel):
+    id: str
+    email: str
+    company_name: str
+    type: str
+    balance: MoneyOut
+    currency: str = CURRENCY
+    payment_info: PaymentInfoOut | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    api_key: str | None = Field(default=None, description="Only in the sign-up response of an account without password")
+
+    @classmethod
+    def of(cls, account: Account, api_key: str | None = None) -> AccountOut:
+        card = account.card
+        return cls(
+            id=account.id,
+            email=account.email,
+            company_name=account.company_name,
+            type=account.role.value,
+            balance=account.balance,
+            payment_info=PaymentInfoOut(card_number=card.masked, brand=card.brand, expiry=card.expiry)
+            if card
+            else None,
+            created_at=account.created_at,
+            updated_at=account.updated_at,
+            api_key=api_key,
+        )
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
+    expires_in: int
+
+
+class BalanceOut(BaseModel):
+    balance: MoneyOut
+    currency: str = CURRENCY
+
+
+class TransactionOut(BaseModel):
+    id: str
+    type: Literal["charge", "payout", "credit"]
+    amount: MoneyOut
+    call_id: str | None = None
+    balance_after: MoneyOut
+    reason: str | None = None
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, e: LedgerEntry) -> TransactionOut:
+        return cls(
+            id=e.id,
+            type=e.type.value,
+            amount=e.amount,
+            call_id=e.call_id,
+            balance_after=e.balance_after,
+            reason=e.reason,
+            created_at=e.created_at,
+        )
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str | None = None
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(id=key.id, name=key.name, created_at=key.created_at)
+
+
+class NewApiKeyOut(ApiKeyOut):
+    api_key: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = "ok"

@@ -1,0 +1,46 @@
+"""Shared schema pieces: money on the wire, the error shape, pagination links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, PlainSerializer
+
+from dce.adapters.items import ts
+
+# Money is a JSON number with at most 2 decimals. float() of a 2-place Decimal prints the exact
+# shortest representation (88.1, 1000.0), so no precision is lost on the wire.
+MoneyOut = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+Timestamp = Annotated[datetime, PlainSerializer(ts, return_type=str, when_used="json")]
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    request_id: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+def error_docs(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses=` entries for the error statuses a route can answer."""
+    return {
+        status: {"description": "Error", "content": {"application/json": {"model": ErrorOut}}} for status in statuses
+    }
+
+
+def next_link(path: str, limit: int, cursor: str | None) -> dict[str, str]:
+    if not cursor:
+        return {}
+    return {"Link": f'<{path}?limit={limit}&cursor={cursor}>; rel="next"'}

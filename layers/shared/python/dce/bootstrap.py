@@ -1,0 +1,67 @@
+"""Wires adapters into services, once per process. Tests call `reset()` or build their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from dce.adapters.accounts_repo import DynamoAccountRepo
+from dce.adapters.api_keys_repo import DynamoApiKeyRepo
+from dce.adapters.calls_repo import DynamoCallRepo
+from dce.adapters.passwords import Argon2Hasher
+from dce.adapters.secrets import jwt_secret
+from dce.adapters.sessions_repo import DynamoSessionRepo
+from dce.adapters.system import SystemClock, UuidGen
+from dce.api.pagination import CursorCodec
+from dce.config import settings
+from dce.ports import Clock, IdGen
+from dce.services.accounts import AccountService
+from dce.services.api_keys import ApiKeyService
+from dce.services.auth import AuthService
+from dce.services.calls import CallService
+from dce.services.tokens import TokenCodec
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    accounts: AccountService
+    api_keys: ApiKeyService
+    auth: AuthService
+    calls: CallService
+    tokens: TokenCodec
+    cursors: CursorCodec
+
+
+def build(clock: Clock | None = None, ids: IdGen | None = None) -> Services:
+    config = settings()
+    clock = clock or SystemClock()
+    ids = ids or UuidGen()
+    account_repo = DynamoAccountRepo()
+    hasher = Argon2Hasher(config.password_time_cost, config.password_memory_kib)
+    secret = jwt_secret(config)
+    codec = TokenCodec(secret, config.access_ttl_seconds, config.refresh_ttl_seconds)
+    api_keys = ApiKeyService(DynamoApiKeyRepo(), clock, ids)
+    return Services(
+        accounts=AccountService(account_repo, api_keys, hasher, clock, ids, config.signup_credit),
+        api_keys=api_keys,
+        auth=AuthService(account_repo, DynamoSessionRepo(), hasher, codec, clock, ids),
+        calls=CallService(DynamoCallRepo(), account_repo, clock, ids),
+        tokens=codec,
+        cursors=CursorCodec(secret),
+    )
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    """The process-wide services, built on first use (cold start)."""
+    return build()
+
+
+def reset() -> None:
+    """Forget cached settings, clients and services (tests)."""
+    from dce import config
+    from dce.adapters import aws
+
+    services.cache_clear()
+    config.settings.cache_clear()
+    aws.reset()

@@ -1,0 +1,44 @@
+"""Settings read once from the environment (`DCE_*`), validated with pydantic."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, SecretStr
+
+JWT_ISSUER = "dependable-call-exchange"
+JWT_AUDIENCE = "api"
+REFRESH_AUDIENCE = "refresh"
+
+
+class Settings(BaseModel):
+    env: str = "local"
+    table_prefix: str = "dce-local"
+    region: str = "us-east-1"
+    # The JWT key comes either directly (local, tests) or from Secrets Manager (AWS), never from code.
+    jwt_secret: SecretStr | None = None
+    jwt_secret_arn: str | None = None
+    access_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    signup_credit: Decimal = Field(default=Decimal("1000.00"), ge=0, decimal_places=2)
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+    # argon2 cost; tests lower it (never in deployed environments: infra sets nothing here).
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        values = {
+            name: os.environ[f"DCE_{name.upper()}"] for name in cls.model_fields if f"DCE_{name.upper()}" in os.environ
+        }
+        values.setdefault("region", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings (cached: read once per cold start)."""
+    return Settings.from_env()

@@ -1,0 +1,84 @@
+"""Typed domain errors. Each carries a contract error code and a safe message; no HTTP here.
+
+The HTTP status for each error lives in one place: `dce.api.errors.STATUS_BY_CODE`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every expected, client-facing error."""
+
+    code = "BAD_REQUEST"
+    default_message = "Bad request"
+
+    def __init__(self, message: str | None = None, details: list[dict[str, Any]] | None = None) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_ERROR"
+    default_message = "Invalid request"
+
+
+class InvalidUuid(DomainError):
+    code = "INVALID_UUID"
+    default_message = "Invalid id: must be a UUID"
+
+
+class InvalidState(DomainError):
+    code = "INVALID_STATE"
+    default_message = "Invalid state transition"
+
+
+class Unauthorized(DomainError):
+    code = "UNAUTHORIZED"
+    default_message = "Authentication required"
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    default_message = "Invalid email or password"
+
+
+class InsufficientFunds(DomainError):
+    code = "INSUFFICIENT_FUNDS"
+    default_message = "Insufficient funds: the account balance is below zero"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    default_message = "You do not have permission to perform this action"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    default_message = "Resource not found"
+
+
+class CallNotFound(NotFound):
+    code = "CALL_NOT_FOUND"
+    default_message = "Call not found"
+
+
+class AccountNotFound(NotFound):
+    code = "ACCOUNT_NOT_FOUND"
+    default_message = "Account not found"
+
+
+class ApiKeyNotFound(NotFound):
+    default_message = "API key not found"
+
+
+class EmailTaken(DomainError):
+    code = "EMAIL_TAKEN"
+    default_message = "An account with this email already exists"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+    default_message = "The resource was changed concurrently; retry the request"

@@ -1,0 +1,36 @@
+"""Phone numbers in E.164, parsed and validated with `phonenumbers` (syntax and validity)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+
+from dce.domain.errors import ValidationFailed
+
+MAX_INPUT_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A valid phone number, normalised to E.164 (`+14155551234`)."""
+
+    e164: str
+    country_code: int
+
+    @classmethod
+    def parse(cls, raw: str, field: str = "phone number") -> PhoneNumber:
+        """Parse user input; the error names the field but never echoes the raw value."""
+        if not isinstance(raw, str) or not raw.startswith("+") or len(raw) > MAX_INPUT_LENGTH:
+            raise ValidationFailed(f"Invalid {field}: expected E.164 format such as +14155551234")
+        try:
+            parsed = phonenumbers.parse(raw, None)
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationFailed(f"Invalid {field}: expected E.164 format such as +14155551234") from exc
+        if not phonenumbers.is_valid_number(parsed):
+            raise ValidationFailed(f"Invalid {field}: not a valid phone number")
+        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return cls(e164=e164, country_code=int(parsed.country_code or 0))
+
+    def __str__(self) -> str:
+        return self.e164

@@ -1,0 +1,74 @@
+"""The embedded AWS emulation: a moto server on 127.0.0.1 with our tables, and the bootstrap admin."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from dce.adapters.tables import TABLES
+
+LOOPBACK = "127.0.0.1"
+EMULATOR_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    """A running moto server (or nothing, when AWS_ENDPOINT_URL points elsewhere)."""
+
+    endpoint: str
+    server: Any = None
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def start_moto(port: int | None = None) -> Emulator:
+    """Start moto on loopback and point this process's boto3 at it (credentials are dummies)."""
+    from moto.server import ThreadedMotoServer
+
+    port = port or free_port()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS call
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    server.start()
+    endpoint = f"http://{LOOPBACK}:{port}"
+    os.environ.update(EMULATOR_CREDENTIALS)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ["MOTO_PORT"] = str(port)  # moto's Step Functions calls Lambda here
+    return Emulator(endpoint=endpoint, server=server)
+
+
+def create_tables(prefix: str) -> list[str]:
+    """Create every table in TABLES that does not exist yet; returns the names created."""
+    client = boto3.client("dynamodb")
+    existing = set(client.list_tables().get("TableNames", []))
+    created = []
+    for table in TABLES:
+        kwargs = table.create_table_kwargs(prefix)
+        if kwargs["TableName"] in existing:
+            continue
+        client.create_table(**kwargs)
+        if table.ttl_attribute:
+            client.update_time_to_live(
+                TableName=kwargs["TableName"],
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+        created.append(kwargs["TableName"])
+    return created

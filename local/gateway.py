@@ -1,0 +1,240 @@
+"""The local API gateway: an ASGI app doing what API Gateway does for our REST API.
+
+Route table → authorizer → API Gateway REST proxy event + Lambda context → handler in-process → HTTP.
+It adds what API Gateway itself answers: 404 unknown route, 405 wrong method, 413 body too large,
+401 from the authorizer — all in the contract's error shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import multiprocessing
+import os
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from dce.api.errors import error_body, error_headers
+from dce.api.routes import API_PREFIX, ROUTES, Route
+
+from local.lambda_runtime import invoke
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+MAX_BODY_BYTES = 64 * 1024
+STAGE = "local"
+ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route: Route
+    pattern: re.Pattern[str]
+
+
+def compile_routes(routes: tuple[Route, ...]) -> list[CompiledRoute]:
+    compiled = []
+    for route in routes:
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.resource))
+        compiled.append(CompiledRoute(route, re.compile(f"^{regex}$")))
+    return compiled
+
+
+class HttpError(Exception):
+    def __init__(self, code: str, message: str, status: int, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.headers = code, message, status, headers or {}
+
+
+def lambda_pool(workers: int | None = None) -> Executor:
+    """Worker processes standing in for Lambda instances: each runs one event at a time, as on AWS.
+
+    Processes, not threads: Powertools keeps the current event in class state, which is safe only
+    with one request per process — exactly Lambda's model. Spawned, so no moto threads are forked.
+    """
+    count = workers or int(os.environ.get("DCE_WORKERS", "4"))
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+
+
+class Gateway:
+    """ASGI application routing each request to a handler run in a Lambda-like worker process."""
+
+    def __init__(self, routes: tuple[Route, ...] = ROUTES, pool: Executor | None = None) -> None:
+        self._routes = compile_routes(routes)
+        self._pool = pool or lambda_pool()
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        allowed: list[str] = []
+        for compiled in self._routes:
+            found = compiled.pattern.match(path)
+            if not found:
+                continue
+            if compiled.route.method == method:
+                return compiled.route, found.groupdict()
+            allowed.append(compiled.route.method)
+        if allowed:
+            raise HttpError("METHOD_NOT_ALLOWED", "Method not allowed", 405, {"Allow": ", ".join(sorted(allowed))})
+        raise HttpError("NOT_FOUND", "Route not found", 404)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = str(uuid.uuid4())
+        try:
+            status, headers, body = await self._handle(scope, receive, request_id)
+        except HttpError as error:
+            status = error.status
+            headers = {**error_headers(error.code, request_id), **error.headers, "Content-Type": "application/json"}
+            body = error_body(error.code, error.message, request_id).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> tuple[int, dict[str, str], bytes]:
+        method, path = scope["method"], scope["path"]
+        if not path.startswith(API_PREFIX + "/"):
+            raise HttpError("NOT_FOUND", "Route not found", 404)
+        route, params = self.match(method, path)
+        headers = _headers(scope)
+        body = await _read_body(receive, headers)
+        event = _proxy_event(scope, route, params, headers, body, request_id)
+        if not route.public:
+            event["requestContext"]["authorizer"] = await self._authorize(_authorizer_event(event))
+        return _http_response(await self._invoke(route.area, event), request_id)
+
+    async def _call(self, area: str, event: dict[str, Any]) -> tuple[str, Any]:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, invoke, area, event)
+
+    async def _authorize(self, authorizer_event: dict[str, Any]) -> dict[str, Any]:
+        outcome, policy = await self._call("authorizer", authorizer_event)
+        if outcome == "error":
+            if policy == "Unauthorized":
+                raise HttpError("UNAUTHORIZED", "Authentication required", 401)
+            raise HttpError("INTERNAL_ERROR", "Internal server error", 500)
+        statements = policy.get("policyDocument", {}).get("Statement", [])
+        if not any(s.get("Effect") == "Allow" for s in statements):
+            raise HttpError("FORBIDDEN", "You do not have permission to perform this action", 403)
+        return {"principalId": policy.get("principalId"), **policy.get("context", {})}
+
+    async def _invoke(self, area: str, event: dict[str, Any]) -> dict[str, Any]:
+        outcome, result = await self._call(area, event)
+        if outcome == "error":  # API Gateway answers 502 when the integration fails
+            raise HttpError("INTERNAL_ERROR", "Internal server error", 502)
+        return dict(result)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_key, raw_value in scope.get("headers", []):
+        key, value = raw_key.decode("latin-1"), raw_value.decode("latin-1")
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    return headers
+
+
+async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HttpError("PAYLOAD_TOO_LARGE", "Request body exceeds 64 KiB", 413)
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HttpError("PAYLOAD_TOO_LARGE", "Request body exceeds 64 KiB", 413)
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _proxy_event(
+    scope: Scope, route: Route, params: dict[str, str], headers: dict[str, str], body: bytes, request_id: str
+) -> dict[str, Any]:
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for key, value in query:
+        multi_query.setdefault(key, []).append(value)
+    try:
+        text_body: str | None = body.decode("utf-8") if body else None
+        encoded = False
+    except UnicodeDecodeError:
+        text_body, encoded = base64.b64encode(body).decode(), True
+    client = scope.get("client") or ("127.0.0.1", 0)
+    return {
+        "resource": route.resource,
+        "path": scope["path"],
+        "httpMethod": route.method,
+        "headers": headers,
+        "multiValueHeaders": {k: v.split(",") for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.resource,
+            "httpMethod": route.method,
+            "path": f"/{STAGE}{scope['path']}",
+            "stage": STAGE,
+            "requestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "protocol": scope.get("http_version", "1.1"),
+            "identity": {"sourceIp": client[0], "userAgent": headers.get("user-agent")},
+        },
+        "body": text_body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def _authorizer_event(event: dict[str, Any]) -> dict[str, Any]:
+    method_arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:local/{STAGE}/{event['httpMethod']}{event['path']}"
+    return {
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "resource": event["resource"],
+        "path": event["path"],
+        "httpMethod": event["httpMethod"],
+        "headers": event["headers"],
+        "queryStringParameters": event["queryStringParameters"],
+        "pathParameters": event["pathParameters"],
+        "requestContext": event["requestContext"],
+    }
+
+
+def _http_response(result: dict[str, Any], request_id: str) -> tuple[int, dict[str, str], bytes]:
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[str(key)] = ", ".join(str(v) for v in values)
+    headers.setdefault("X-Request-Id", request_id)
+    body = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        return int(result["statusCode"]), headers, base64.b64decode(body)
+    return int(result["statusCode"]), headers, body.encode() if isinstance(body, str) else json.dumps(body).encode()

@@ -1,0 +1,70 @@
+"""Loads Lambda handlers by file path and gives them a Lambda-like context, as the Lambda runtime does."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = ROOT / "functions"
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def load_module(area: str, module: str = "handler") -> ModuleType:
+    """Import functions/<area>/<module>.py under a unique name (every handler file is `handler.py`)."""
+    path = FUNCTIONS / area / f"{module}.py"
+    spec = importlib.util.spec_from_file_location(f"dce_function_{area}_{module}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def load_handler(area: str, module: str = "handler") -> Handler:
+    handler: Handler = load_module(area, module).lambda_handler
+    return handler
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that our code and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_ms: int = 10_000
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.timeout_ms - int((time.monotonic() - self._started) * 1000))
+
+
+_LOADED: dict[str, Handler] = {}
+
+
+def invoke(area: str, event: dict[str, Any]) -> tuple[str, Any]:
+    """Run one event through functions/<area>/handler.py in this process, like one Lambda instance.
+
+    Returns ("ok", result) or ("error", message): exceptions do not cross the process boundary.
+    Handlers load on first use (a cold start) and stay loaded.
+    """
+    if area not in _LOADED:
+        _LOADED[area] = load_handler(area)
+    try:
+        return "ok", _LOADED[area](event, LambdaContext(area))
+    except Exception as exc:  # the caller maps this the way API Gateway would
+        return "error", str(exc)
