@@ -13,7 +13,6 @@ import json
 import multiprocessing
 import os
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -24,6 +23,7 @@ from urllib.parse import parse_qsl
 from dce.api.errors import error_body, error_headers
 from dce.api.routes import API_PREFIX, ROUTES, Route
 
+from local.events import authorizer_event, rest_event
 from local.lambda_runtime import invoke
 
 Scope = dict[str, Any]
@@ -31,8 +31,6 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_BODY_BYTES = 64 * 1024
-STAGE = "local"
-ACCOUNT = "123456789012"
 
 
 @dataclass(frozen=True)
@@ -124,9 +122,11 @@ class Gateway:
         route, params = self.match(method, path)
         headers = _headers(scope)
         body = await _read_body(receive, headers)
-        event = _proxy_event(scope, route, params, headers, body, request_id)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        client = (scope.get("client") or ("127.0.0.1", 0))[0]
+        event = rest_event(route, scope["path"], params, headers, body, query, request_id, client)
         if not route.public:
-            event["requestContext"]["authorizer"] = await self._authorize(_authorizer_event(event))
+            event["requestContext"]["authorizer"] = await self._authorize(authorizer_event(event))
         return _http_response(await self._invoke(route.area, event), request_id)
 
     async def _call(self, area: str, event: dict[str, Any]) -> tuple[str, Any]:
@@ -172,61 +172,6 @@ async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
-
-
-def _proxy_event(
-    scope: Scope, route: Route, params: dict[str, str], headers: dict[str, str], body: bytes, request_id: str
-) -> dict[str, Any]:
-    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    multi_query: dict[str, list[str]] = {}
-    for key, value in query:
-        multi_query.setdefault(key, []).append(value)
-    try:
-        text_body: str | None = body.decode("utf-8") if body else None
-        encoded = False
-    except UnicodeDecodeError:
-        text_body, encoded = base64.b64encode(body).decode(), True
-    client = scope.get("client") or ("127.0.0.1", 0)
-    return {
-        "resource": route.resource,
-        "path": scope["path"],
-        "httpMethod": route.method,
-        "headers": headers,
-        "multiValueHeaders": {k: v.split(",") for k, v in headers.items()},
-        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": params or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": route.resource,
-            "httpMethod": route.method,
-            "path": f"/{STAGE}{scope['path']}",
-            "stage": STAGE,
-            "requestId": request_id,
-            "requestTimeEpoch": int(time.time() * 1000),
-            "accountId": ACCOUNT,
-            "apiId": "local",
-            "protocol": scope.get("http_version", "1.1"),
-            "identity": {"sourceIp": client[0], "userAgent": headers.get("user-agent")},
-        },
-        "body": text_body,
-        "isBase64Encoded": encoded,
-    }
-
-
-def _authorizer_event(event: dict[str, Any]) -> dict[str, Any]:
-    method_arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:local/{STAGE}/{event['httpMethod']}{event['path']}"
-    return {
-        "type": "REQUEST",
-        "methodArn": method_arn,
-        "resource": event["resource"],
-        "path": event["path"],
-        "httpMethod": event["httpMethod"],
-        "headers": event["headers"],
-        "queryStringParameters": event["queryStringParameters"],
-        "pathParameters": event["pathParameters"],
-        "requestContext": event["requestContext"],
-    }
 
 
 def _http_response(result: dict[str, Any], request_id: str) -> tuple[int, dict[str, str], bytes]:
