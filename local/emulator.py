@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+
 from dce.adapters.tables import TABLES
 
 LOOPBACK = "127.0.0.1"
@@ -44,6 +45,9 @@ def start_moto(port: int | None = None) -> Emulator:
     """Start moto on loopback and point this process's boto3 at it (credentials are dummies)."""
     from moto.server import ThreadedMotoServer
 
+    from local.moto_patches import serialise_dynamodb_item_operations
+
+    serialise_dynamodb_item_operations()
     port = port or free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS call
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)

@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl
 
 from dce.api.errors import error_body, error_headers
 from dce.api.routes import API_PREFIX, ROUTES, Route
-
 from local.events import authorizer_event, rest_event
 from local.lambda_runtime import invoke
 

@@ -31,18 +31,30 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 JWT_SECRET = TEST_ENV["DCE_JWT_SECRET"]
 
 
-@pytest.fixture
-def aws() -> Iterator[None]:
-    """A fresh moto account with every table from TABLES; services rebuilt against it."""
-    from dce import bootstrap
-    from moto import mock_aws
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """One moto server on loopback per test process, as the local stack runs it (real HTTP)."""
+    from local.emulator import start_moto
 
+    emulator = start_moto()
+    yield emulator.endpoint
+    emulator.stop()
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.fixture
+def aws(moto_server: str) -> Iterator[None]:
+    """A fresh, empty moto with every table from TABLES; services rebuilt against it."""
+    import urllib.request
+
+    from dce import bootstrap
     from local.emulator import create_tables
 
-    with mock_aws():
-        bootstrap.reset()
-        create_tables(TEST_ENV["DCE_TABLE_PREFIX"])
-        yield
+    reset = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")  # noqa: S310 (loopback)
+    urllib.request.urlopen(reset).close()  # noqa: S310
+    bootstrap.reset()
+    create_tables(TEST_ENV["DCE_TABLE_PREFIX"])
+    yield
     bootstrap.reset()
 
 
@@ -72,7 +84,6 @@ def make_event(
     """A REST proxy event for `method path` as API Gateway would send it after the authorizer."""
     from dce.api.auth import authorizer_context
     from dce.api.routes import ROUTES
-
     from local.events import rest_event
     from local.gateway import compile_routes
 
@@ -95,7 +106,6 @@ def make_event(
 def call_api(aws: None, lambda_context: Any) -> Callable[..., ApiResponse]:
     """Run a request through the right Lambda handler in-process (the authorizer's result given)."""
     from dce.api.routes import API_PREFIX
-
     from local.lambda_runtime import load_handler
 
     handlers: dict[str, Any] = {}

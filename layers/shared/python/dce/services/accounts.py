@@ -21,9 +21,10 @@ from dce.domain.money import to_cents
 from dce.domain.pages import Page
 from dce.ports import AccountRepo, Clock, IdGen, PasswordHasher
 from dce.services.api_keys import ApiKeyService
+from dce.services.retry import backoff
 
 MAX_CREDIT = Decimal("1000000.00")
-RETRIES = 5
+RETRIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ class AccountService:
         if not Decimal("0.01") <= amount <= MAX_CREDIT:
             raise ValidationFailed(f"Invalid amount: must be between 0.01 and {MAX_CREDIT}")
         reason = check_plain_text(reason, "reason")
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             account = self.get(account_id)
             entry = LedgerEntry(
                 id=self._ids.new_id(),
@@ -121,7 +122,7 @@ class AccountService:
             try:
                 return self._repo.post_entry(account, entry)
             except Conflict:
-                continue
+                backoff(attempt)
         raise Conflict()
 
     def ledger(self, account_id: str, limit: int, start: dict[str, Any] | None) -> Page[LedgerEntry]:
