@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -59,7 +60,13 @@ def lambda_pool(workers: int | None = None) -> Executor:
     with one request per process — exactly Lambda's model. Spawned, so no moto threads are forked.
     """
     count = workers or int(os.environ.get("DCE_WORKERS", "4"))
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_ignore_interrupts)
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches the whole process group; only the gateway should react (and stop the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Gateway:
