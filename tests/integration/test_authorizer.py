@@ -44,7 +44,7 @@ def test_an_api_key_is_allowed_until_it_is_revoked(aws, authorizer, lambda_conte
     principal = Principal(account.id, Role.BUYER)
     [key] = services().api_keys.active_for(principal)
     services().api_keys.revoke(principal, key.id)
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorizer(event({"x-api-key": api_key}), lambda_context)
 
 
@@ -54,5 +54,5 @@ def test_an_api_key_is_allowed_until_it_is_revoked(aws, authorizer, lambda_conte
     ids=["none", "empty-bearer", "basic", "junk-jwt"],
 )
 def test_anything_else_is_unauthorized(aws, authorizer, lambda_context, headers):
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorizer(event(headers), lambda_context)
