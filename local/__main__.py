@@ -26,7 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     admin_email = os.environ.setdefault("DCE_BOOTSTRAP_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
     admin_password = os.environ.setdefault("DCE_BOOTSTRAP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
 
-    from local.emulator import EMULATOR_CREDENTIALS, LOOPBACK, Emulator, create_tables, start_moto
+    from local.emulator import (
+        EMULATOR_CREDENTIALS,
+        LOOPBACK,
+        Emulator,
+        create_tables,
+        deploy_auction_timer,
+        start_moto,
+    )
 
     if os.environ.get("AWS_ENDPOINT_URL"):
         emulator = Emulator(endpoint=os.environ["AWS_ENDPOINT_URL"])
@@ -41,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         from dce.services.admin_bootstrap import ensure_admin
 
         create_tables(settings().table_prefix)
+        if emulator.server is not None:  # the auction timer runs our close handler inside moto
+            os.environ["DCE_AUCTION_STATE_MACHINE_ARN"] = deploy_auction_timer(settings().table_prefix)
+            settings.cache_clear()
         ensure_admin(services().accounts, admin_email, admin_password)
 
         import uvicorn

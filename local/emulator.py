@@ -76,3 +76,55 @@ def create_tables(prefix: str) -> list[str]:
             )
         created.append(kwargs["TableName"])
     return created
+
+
+def function_name(prefix: str, area: str) -> str:
+    return f"{prefix}-{area}"
+
+
+def deploy_auction_timer(prefix: str) -> str:
+    """Create the close-auction Lambda and the auction timer state machine in moto (from the same
+    ASL as CDK), wired to run our real close handler in this process. Returns the state machine ARN."""
+    import io
+    import json
+    import zipfile
+
+    from dce.adapters.auction_timer import definition
+    from dce.api.routes import AREAS
+    from local.lambda_runtime import invoke
+    from local.moto_patches import run_lambdas_in_process
+
+    ours = {function_name(prefix, area.name): area.name for area in AREAS}
+    run_lambdas_in_process(lambda name: (lambda event: invoke(ours[name], event)) if name in ours else None)
+
+    iam = boto3.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+    role_name = f"{prefix}-local-role"
+    try:
+        role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("close.py", "# the local stack runs functions/auctions/close.py in-process\n")
+    lambda_client = boto3.client("lambda")
+    close_name = function_name(prefix, "auction_close")
+    try:
+        close_arn = lambda_client.get_function(FunctionName=close_name)["Configuration"]["FunctionArn"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        close_arn = lambda_client.create_function(
+            FunctionName=close_name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="close.lambda_handler",
+            Code={"ZipFile": archive.getvalue()},
+        )["FunctionArn"]
+    sfn = boto3.client("stepfunctions")
+    machine_name = f"{prefix}-auction-timer"
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        if machine["name"] == machine_name:
+            return str(machine["stateMachineArn"])
+    created = sfn.create_state_machine(
+        name=machine_name, definition=json.dumps(definition(close_arn)), roleArn=role_arn
+    )
+    return str(created["stateMachineArn"])

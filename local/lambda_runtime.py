@@ -11,15 +11,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from dce.api.routes import AREAS
+
+AREAS_BY_NAME = {area.name: area for area in AREAS}
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def load_module(area: str, module: str = "handler") -> ModuleType:
-    """Import functions/<area>/<module>.py under a unique name (every handler file is `handler.py`)."""
-    path = FUNCTIONS / area / f"{module}.py"
-    spec = importlib.util.spec_from_file_location(f"dce_function_{area}_{module}", path)
+def load_module(folder: str, module: str = "handler") -> ModuleType:
+    """Import functions/<folder>/<module>.py under a unique name (every API handler is `handler.py`)."""
+    path = FUNCTIONS / folder / f"{module}.py"
+    spec = importlib.util.spec_from_file_location(f"dce_function_{folder}_{module}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     loaded = importlib.util.module_from_spec(spec)
@@ -27,8 +30,8 @@ def load_module(area: str, module: str = "handler") -> ModuleType:
     return loaded
 
 
-def load_handler(area: str, module: str = "handler") -> Handler:
-    handler: Handler = load_module(area, module).lambda_handler
+def load_handler(folder: str, module: str = "handler") -> Handler:
+    handler: Handler = load_module(folder, module).lambda_handler
     return handler
 
 
@@ -57,14 +60,15 @@ _LOADED: dict[str, Handler] = {}
 
 
 def invoke(area: str, event: dict[str, Any]) -> tuple[str, Any]:
-    """Run one event through functions/<area>/handler.py in this process, like one Lambda instance.
+    """Run one event through the area's function in this process, like one Lambda instance.
 
     Returns ("ok", result) or ("error", message): exceptions do not cross the process boundary.
     Handlers load on first use (a cold start) and stay loaded.
     """
     if area not in _LOADED:
-        _LOADED[area] = load_handler(area)
+        spec = AREAS_BY_NAME[area]
+        _LOADED[area] = load_handler(spec.code_folder, spec.module)
     try:
         return "ok", _LOADED[area](event, LambdaContext(area))
-    except Exception as exc:  # the caller maps this the way API Gateway would
+    except Exception as exc:  # the caller maps this the way API Gateway (or Step Functions) would
         return "error", str(exc)

@@ -38,3 +38,40 @@ def serialise_dynamodb_item_operations() -> None:
         method = getattr(DynamoDBBackend, name)
         if not getattr(method, "__dce_locked__", False):
             setattr(DynamoDBBackend, name, _locked(method))
+
+
+def run_lambdas_in_process(resolve: Callable[[str], Callable[[dict[str, Any]], tuple[str, Any]] | None]) -> None:
+    """Let moto's Lambda (and so its Step Functions tasks) run our real handlers in this process.
+
+    `resolve(function_name)` returns a runner for our functions, or None for anything else (moto's
+    default echo). A handler error is reported as `x-amz-function-error: Unhandled`, so a Step
+    Functions task fails the way it does on AWS. Executions run one at a time: they share this
+    process's boto3 clients. Touches `LambdaSimpleBackend.invoke` (moto 5.2.5).
+    """
+    import json
+
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.core.config import default_user_config
+
+    default_user_config["lambda"] = {**default_user_config.get("lambda", {}), "use_docker": False}
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    original = getattr(LambdaSimpleBackend.invoke, "__dce_original__", LambdaSimpleBackend.invoke)
+    invocations = threading.Lock()
+
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> Any:
+        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+        runner = resolve(name)
+        if runner is None:
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        event = json.loads(body) if body else {}
+        with invocations:
+            outcome, result = runner(event)
+        if outcome == "error":
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": "HandlerError", "errorMessage": str(result)}).encode()
+        return json.dumps(result).encode()
+
+    invoke.__dce_original__ = original  # type: ignore[attr-defined]
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]

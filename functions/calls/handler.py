@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from dce.api.app import build_app, logger
 from dce.api.routers import calls
 

@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from dce.adapters.accounts_repo import DynamoAccountRepo
 from dce.adapters.api_keys_repo import DynamoApiKeyRepo
+from dce.adapters.auction_timer import StepFunctionsTimer
+from dce.adapters.auctions_repo import DynamoAuctionRepo
+from dce.adapters.billing_repo import DynamoBillingRepo
 from dce.adapters.calls_repo import DynamoCallRepo
 from dce.adapters.passwords import Argon2Hasher
 from dce.adapters.secrets import jwt_secret
@@ -17,7 +20,9 @@ from dce.config import settings
 from dce.ports import Clock, IdGen
 from dce.services.accounts import AccountService
 from dce.services.api_keys import ApiKeyService
+from dce.services.auctions import AuctionService
 from dce.services.auth import AuthService
+from dce.services.bids import BidService
 from dce.services.calls import CallService
 from dce.services.tokens import TokenCodec
 
@@ -28,6 +33,8 @@ class Services:
     api_keys: ApiKeyService
     auth: AuthService
     calls: CallService
+    auctions: AuctionService
+    bids: BidService
     tokens: TokenCodec
     cursors: CursorCodec
 
@@ -41,11 +48,15 @@ def build(clock: Clock | None = None, ids: IdGen | None = None) -> Services:
     secret = jwt_secret(config)
     codec = TokenCodec(secret, config.access_ttl_seconds, config.refresh_ttl_seconds)
     api_keys = ApiKeyService(DynamoApiKeyRepo(), clock, ids)
+    call_repo, auction_repo = DynamoCallRepo(), DynamoAuctionRepo()
+    auctions = AuctionService(auction_repo, call_repo, StepFunctionsTimer(), clock, ids)
     return Services(
         accounts=AccountService(account_repo, api_keys, hasher, clock, ids, config.signup_credit),
         api_keys=api_keys,
         auth=AuthService(account_repo, DynamoSessionRepo(), hasher, codec, clock, ids),
-        calls=CallService(DynamoCallRepo(), account_repo, clock, ids),
+        calls=CallService(call_repo, account_repo, auction_repo, auctions, DynamoBillingRepo(), clock, ids),
+        auctions=auctions,
+        bids=BidService(auction_repo, clock, ids, config.bids_per_hour),
         tokens=codec,
         cursors=CursorCodec(secret),
     )
@@ -60,8 +71,9 @@ def services() -> Services:
 def reset() -> None:
     """Forget cached settings, clients and services (tests)."""
     from dce import config
-    from dce.adapters import aws
+    from dce.adapters import auction_timer, aws
 
     services.cache_clear()
+    auction_timer.reset()
     config.settings.cache_clear()
     aws.reset()

@@ -23,6 +23,8 @@ class Settings(BaseModel):
     access_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
     signup_credit: Decimal = Field(default=Decimal("1000.00"), ge=0, decimal_places=2)
+    auction_state_machine_arn: str | None = None
+    bids_per_hour: int = Field(default=200, ge=1)
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
     # argon2 cost; tests lower it (never in deployed environments: infra sets nothing here).

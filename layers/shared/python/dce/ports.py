@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dce.domain.accounts import Account, ApiKey, LedgerEntry
+from dce.domain.auctions import Auction, Bid, WinningBid
 from dce.domain.calls import Call, CallStatus
 from dce.domain.pages import Page
 
@@ -65,3 +66,27 @@ class CallRepo(Protocol):
 
     def save_transition(self, call: Call, expected: CallStatus) -> bool:
         """Write `call` only if its stored status is still `expected`; False when another write won."""
+
+
+class AuctionRepo(Protocol):
+    def create_for_call(self, auction: Auction) -> None:
+        """Store the auction and claim its pending call atomically; AuctionExists if it has one."""
+
+    def get(self, auction_id: str) -> Auction | None: ...
+    def list_open(self, limit: int, start: dict[str, Any] | None) -> Page[Auction]: ...
+    def mark_closed(self, auction_id: str, now: datetime, only_if_ended: bool) -> bool: ...
+    def record_winner(self, auction: Auction, winner: WinningBid | None) -> Auction: ...
+    def bids(self, auction_id: str) -> list[Bid]: ...
+    def settle_bids(self, bids: list[Bid], winner: WinningBid | None) -> None: ...
+    def place_bid(self, bid: Bid, ends_at: datetime, now: datetime, limit_key: str, limit: int) -> None: ...
+    def find_bid(self, bid_id: str) -> Bid | None: ...
+    def withdraw(self, bid: Bid) -> None: ...
+    def bids_by_seller(self, seller_id: str, limit: int, start: dict[str, Any] | None) -> Page[Bid]: ...
+
+
+class BillingRepo(Protocol):
+    def settle_call(
+        self, call: Call, buyer: Account, seller: Account, charge: LedgerEntry | None, payout: LedgerEntry | None
+    ) -> None:
+        """Complete the call, charge the buyer and pay the seller in one transaction (Conflict if any
+        of them changed since read; InvalidState if the call left in_progress)."""

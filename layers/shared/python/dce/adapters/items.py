@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from dce.domain.accounts import Account, ApiKey, CardOnFile, LedgerEntry, LedgerType, Role
+from dce.domain.auctions import Auction, AuctionStatus, Bid, BidStatus, BillingModel, WinningBid
 from dce.domain.calls import Call, CallStatus, Direction
 from dce.domain.phone import PhoneNumber
 
@@ -141,6 +142,8 @@ def call_item(c: Call) -> dict[str, Any]:
             "end_time": ts(c.end_time) if c.end_time else None,
             "duration": c.duration,
             "cost": c.cost,
+            "billing_model": c.billing_model,
+            "min_duration": c.min_duration,
         }
     )
 
@@ -164,4 +167,71 @@ def call_from(item: dict[str, Any]) -> Call:
         end_time=_opt_ts(item.get("end_time")),
         duration=int(item["duration"]) if "duration" in item else None,
         cost=Decimal(item["cost"]) if "cost" in item else None,
+        billing_model=item.get("billing_model"),
+        min_duration=int(item["min_duration"]) if "min_duration" in item else None,
+    )
+
+
+def auction_item(a: Auction) -> dict[str, Any]:
+    winner = a.winning_bid
+    return _drop_none(
+        {
+            "id": a.id,
+            "call_id": a.call_id,
+            "buyer_id": a.buyer_id,
+            "status": a.status.value,
+            "open_flag": "open" if a.is_open else None,
+            "reserve_price": a.reserve_price,
+            "billing_model": a.billing_model.value,
+            "min_duration": a.min_duration,
+            "started_at": ts(a.started_at),
+            "ends_at": ts(a.ends_at),
+            "bid_count": a.bid_count,
+            "winning_bid": {"id": winner.id, "seller_id": winner.seller_id, "amount": winner.amount}
+            if winner
+            else None,
+            "closed_at": ts(a.closed_at) if a.closed_at else None,
+            "settled": a.settled,
+        }
+    )
+
+
+def auction_from(item: dict[str, Any]) -> Auction:
+    winner = item.get("winning_bid")
+    return Auction(
+        id=item["id"],
+        call_id=item["call_id"],
+        buyer_id=item["buyer_id"],
+        status=AuctionStatus(item["status"]),
+        reserve_price=Decimal(item["reserve_price"]),
+        billing_model=BillingModel(item["billing_model"]),
+        min_duration=int(item["min_duration"]),
+        started_at=parse_ts(item["started_at"]),
+        ends_at=parse_ts(item["ends_at"]),
+        bid_count=int(item.get("bid_count", 0)),
+        winning_bid=WinningBid(winner["id"], winner["seller_id"], Decimal(winner["amount"])) if winner else None,
+        closed_at=_opt_ts(item.get("closed_at")),
+        settled=bool(item.get("settled", False)),
+    )
+
+
+def bid_item(b: Bid) -> dict[str, Any]:
+    return {
+        "auction_id": b.auction_id,
+        "seller_id": b.seller_id,
+        "id": b.id,
+        "amount": b.amount,
+        "status": b.status.value,
+        "placed_at": ts(b.placed_at),
+    }
+
+
+def bid_from(item: dict[str, Any]) -> Bid:
+    return Bid(
+        id=item["id"],
+        auction_id=item["auction_id"],
+        seller_id=item["seller_id"],
+        amount=Decimal(item["amount"]),
+        status=BidStatus(item["status"]),
+        placed_at=parse_ts(item["placed_at"]),
     )

@@ -90,4 +90,20 @@ CALLS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (ACCOUNTS, EMAILS, API_KEYS, SESSIONS, LEDGER, CALLS)
+AUCTIONS = Table(
+    "auctions",
+    Key("id"),
+    # Sparse: only open auctions carry `open_flag`, so listing open auctions is one small query.
+    indexes=(Index("open_by_end", Key("open_flag"), Key("ends_at")),),
+)
+# A seller's one live bid per auction is the item (auction_id, seller_id): "not higher" is a condition.
+BIDS = Table(
+    "bids",
+    Key("auction_id"),
+    Key("seller_id"),
+    indexes=(Index("by_id", Key("id")), Index("by_seller", Key("seller_id"), Key("placed_at"))),
+)
+# Fixed-window counters (velocity limits): atomic ADD with a condition, expired by TTL.
+COUNTERS = Table("counters", Key("key"), ttl_attribute="expires_at_epoch")
+
+TABLES: tuple[Table, ...] = (ACCOUNTS, EMAILS, API_KEYS, SESSIONS, LEDGER, CALLS, AUCTIONS, BIDS, COUNTERS)

@@ -76,7 +76,7 @@ def edge_checks(event: Mapping[str, Any]) -> Principal | None:
             raise UnsupportedMediaType()
         try:
             json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than Python's stack
             raise ValidationFailed("Invalid JSON body") from exc
     return principal
 
@@ -97,7 +97,10 @@ class DceResolver(APIGatewayRestResolver):
             }
         if principal is not None:
             self.append_context(principal=principal)
-        return super().resolve(event, context)
+        result = super().resolve(event, context)
+        if result.get("statusCode") == 204:  # no content: Powertools serialises a None body as "null"
+            result["body"] = ""
+        return result
 
 
 def _with_request_id(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:

@@ -24,19 +24,22 @@ def parse_limit(raw: str | None) -> int:
 
 
 class CursorCodec:
-    """Encodes a DynamoDB `LastEvaluatedKey` as base64url JSON plus an HMAC, so clients cannot forge one."""
+    """Encodes a DynamoDB `LastEvaluatedKey` as base64url JSON plus an HMAC, so clients cannot forge one.
+
+    The HMAC also covers a `scope` (the list and the caller): a cursor replayed on another list or by
+    another caller is refused instead of reaching DynamoDB as a start key that does not fit the query."""
 
     def __init__(self, key: str) -> None:
         self._key = hashlib.sha256(b"cursor:" + key.encode()).digest()
 
-    def encode(self, last_key: dict[str, Any] | None) -> str | None:
+    def encode(self, last_key: dict[str, Any] | None, scope: str = "") -> str | None:
         if not last_key:
             return None
         payload = json.dumps(last_key, default=_json_default, separators=(",", ":"), sort_keys=True).encode()
-        mac = hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
+        mac = self._mac(payload, scope)
         return base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
 
-    def decode(self, cursor: str | None) -> dict[str, Any] | None:
+    def decode(self, cursor: str | None, scope: str = "") -> dict[str, Any] | None:
         if not cursor:
             return None
         try:
@@ -44,7 +47,7 @@ class CursorCodec:
                 raise ValueError("too long")
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             mac, payload = raw[:16], raw[16:]
-            if not hmac.compare_digest(mac, hmac.new(self._key, payload, hashlib.sha256).digest()[:16]):
+            if not hmac.compare_digest(mac, self._mac(payload, scope)):
                 raise ValueError("bad mac")
             value = json.loads(payload, parse_float=Decimal)
             if not isinstance(value, dict):
@@ -52,6 +55,9 @@ class CursorCodec:
             return value
         except (ValueError, TypeError) as exc:
             raise ValidationFailed("Invalid cursor") from exc
+
+    def _mac(self, payload: bytes, scope: str) -> bytes:
+        return hmac.new(self._key, scope.encode() + b"\0" + payload, hashlib.sha256).digest()[:16]
 
 
 def _json_default(value: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from dce.adapters.tables import ACCOUNTS, API_KEYS, CALLS, EMAILS, LEDGER, SESSIONS, Table
+from dce.adapters.tables import ACCOUNTS, API_KEYS, AUCTIONS, BIDS, CALLS, COUNTERS, EMAILS, LEDGER, SESSIONS, Table
 from dce.domain.accounts import Role
 
 API_PREFIX = "/api/v1"
@@ -19,6 +19,7 @@ Access = Literal["read", "write"]
 
 ALL = (Role.BUYER, Role.SELLER, Role.ADMIN)
 BUYER = (Role.BUYER, Role.ADMIN)
+SELLER = (Role.SELLER, Role.ADMIN)
 ADMIN = (Role.ADMIN,)
 PUBLIC: tuple[Role, ...] = ()
 
@@ -41,10 +42,18 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Area:
-    """One Lambda function: the tables it may touch and how (least privilege in IAM)."""
+    """One Lambda function: the tables it may touch and how (least privilege in IAM), and its code:
+    `functions/<folder or name>/<module>.py`, entry point `lambda_handler`."""
 
     name: str
     tables: tuple[tuple[Table, Access], ...]
+    folder: str = ""
+    module: str = "handler"
+    starts_auction_timer: bool = False
+
+    @property
+    def code_folder(self) -> str:
+        return self.folder or self.name
 
 
 ROUTES: tuple[Route, ...] = (
@@ -65,6 +74,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/calls", "calls", ALL),
     Route("GET", "/calls/{id}", "calls", ALL),
     Route("PATCH", "/calls/{id}/status", "calls", BUYER),
+    Route("POST", "/calls/{id}/route", "calls", BUYER),
+    Route("POST", "/calls/{id}/complete", "calls", BUYER),
+    Route("POST", "/auctions", "auctions", BUYER),
+    Route("GET", "/auctions", "auctions", ALL),
+    Route("GET", "/auctions/{id}", "auctions", ALL),
+    Route("POST", "/auctions/{id}/complete", "auctions", BUYER),
+    Route("POST", "/bids", "bids", SELLER),
+    Route("GET", "/bids", "bids", SELLER),
+    Route("DELETE", "/bids/{id}", "bids", SELLER),
 )
 
 AREAS: tuple[Area, ...] = (
@@ -78,7 +96,15 @@ AREAS: tuple[Area, ...] = (
             (LEDGER, "write"),
         ),
     ),
-    Area("calls", ((CALLS, "write"), (ACCOUNTS, "read"))),
+    # Routing closes auctions and completion moves money: calls touches the marketplace tables too.
+    Area(
+        "calls",
+        ((CALLS, "write"), (ACCOUNTS, "write"), (LEDGER, "write"), (AUCTIONS, "write"), (BIDS, "write")),
+    ),
+    Area("auctions", ((AUCTIONS, "write"), (CALLS, "write"), (BIDS, "write")), starts_auction_timer=True),
+    Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"))),
+    # The Step Functions task that closes an auction when its timer fires.
+    Area("auction_close", ((AUCTIONS, "write"), (BIDS, "write")), folder="auctions", module="close"),
     # The Lambda authorizer only reads API keys (JWTs are verified without a lookup).
     Area("authorizer", ((API_KEYS, "read"),)),
 )

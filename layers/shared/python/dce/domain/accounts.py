@@ -47,11 +47,12 @@ def check_password(password: str) -> None:
 
 
 def check_plain_text(value: str, field: str, max_length: int = COMPANY_MAX) -> str:
-    """Return trimmed text, refusing empty, overlong, markup or control characters."""
+    """Return trimmed text, refusing empty, overlong, markup or control characters (anywhere, even
+    where trimming would drop them: a CR/LF is never silently accepted)."""
     text = value.strip()
     if not 1 <= len(text) <= max_length:
         raise ValidationFailed(f"Invalid {field}: must be 1 to {max_length} characters")
-    if _UNSAFE_TEXT.search(text):
+    if _UNSAFE_TEXT.search(value):
         raise ValidationFailed(f"Invalid {field}: markup and control characters are not allowed")
     return text
 
@@ -66,6 +67,11 @@ def card_brand(number: str) -> str:
     if number.startswith("6011") or number.startswith("65"):
         return "discover"
     return "unknown"
+
+
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: `str.isdigit` also accepts other scripts' digits and superscripts, which int() may refuse."""
+    return text.isascii() and text.isdigit()
 
 
 def luhn_ok(number: str) -> bool:
@@ -89,11 +95,11 @@ class CardOnFile:
     @classmethod
     def from_input(cls, card_number: str, cvv: str, expiry: str | None) -> CardOnFile:
         digits = card_number.replace(" ", "").replace("-", "")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
+        if not _ascii_digits(digits) or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
             raise ValidationFailed("Invalid card_number: not a valid card number")
-        if not cvv.isdigit() or len(cvv) not in (3, 4):
+        if not _ascii_digits(cvv) or len(cvv) not in (3, 4):
             raise ValidationFailed("Invalid cvv: must be 3 or 4 digits")
-        if expiry is not None and not re.fullmatch(r"(0[1-9]|1[0-2])/\d{2}", expiry):
+        if expiry is not None and not re.fullmatch(r"(0[1-9]|1[0-2])/[0-9]{2}", expiry):
             raise ValidationFailed("Invalid expiry: expected MM/YY")
         return cls(brand=card_brand(digits), last4=digits[-4:], expiry=expiry)
 

@@ -77,6 +77,8 @@ class Call:
     end_time: datetime | None = None
     duration: int | None = None
     cost: Decimal | None = None
+    billing_model: str | None = None  # copied from the auction when the call is routed
+    min_duration: int | None = None
 
     def transitioned(self, target: CallStatus, now: datetime) -> Call:
         """Return this call moved to `target`, stamping start/end times; raise when not allowed."""
@@ -85,6 +87,21 @@ class Call:
         terminal = not TRANSITIONS[target]
         end = now if terminal and self.end_time is None else self.end_time
         return replace(self, status=target, updated_at=now, start_time=start, end_time=end)
+
+    def routed(self, seller_id: str, amount: Decimal, billing_model: str, min_duration: int, now: datetime) -> Call:
+        """pending → queued, to the auction's winner."""
+        moved = self.transitioned(CallStatus.QUEUED, now)
+        return replace(
+            moved,
+            seller_id=seller_id,
+            winning_bid_amount=amount,
+            billing_model=billing_model,
+            min_duration=min_duration,
+        )
+
+    def completed(self, duration: int, cost: Decimal, now: datetime) -> Call:
+        """in_progress → completed, with what it cost."""
+        return replace(self.transitioned(CallStatus.COMPLETED, now), duration=duration, cost=cost)
 
     def is_visible_to(self, account_id: str, is_admin: bool) -> bool:
         """Buyers see their own calls, sellers the calls routed to them, admins all."""

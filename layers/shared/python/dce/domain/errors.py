@@ -55,6 +55,11 @@ class Forbidden(DomainError):
     default_message = "You do not have permission to perform this action"
 
 
+class FraudSuspected(DomainError):
+    code = "FRAUD_SUSPECTED"
+    default_message = "Request refused: unusual activity on this account"
+
+
 class NotFound(DomainError):
     code = "NOT_FOUND"
     default_message = "Resource not found"
@@ -82,3 +87,38 @@ class EmailTaken(DomainError):
 class Conflict(DomainError):
     code = "CONFLICT"
     default_message = "The resource was changed concurrently; retry the request"
+
+
+class AuctionNotFound(NotFound):
+    code = "AUCTION_NOT_FOUND"
+    default_message = "Auction not found"
+
+
+class BidNotFound(NotFound):
+    code = "BID_NOT_FOUND"
+    default_message = "Bid not found"
+
+
+class AuctionExists(DomainError):
+    code = "AUCTION_EXISTS"
+    default_message = "This call already has an auction"
+
+
+class AuctionClosed(DomainError):
+    code = "AUCTION_CLOSED"
+    default_message = "The auction is closed"
+
+
+class BidBelowReserve(DomainError):
+    code = "BID_BELOW_RESERVE"
+    default_message = "The bid is below the auction's reserve price"
+
+
+class BidNotHigher(DomainError):
+    code = "BID_NOT_HIGHER"
+    default_message = "A new bid must be higher than your current bid"
+
+
+class NoBidsAvailable(DomainError):
+    code = "NO_BIDS_AVAILABLE"
+    default_message = "No bids available for this call"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dce.domain.accounts import Account, ApiKey
+from dce.domain.accounts import Account, ApiKey, check_plain_text
 from dce.domain.errors import ApiKeyNotFound, Unauthorized
 from dce.domain.principal import Principal
 from dce.ports import ApiKeyRepo, Clock, IdGen
 from dce.services.tokens import api_key_id, hash_api_key, new_api_key_secret, same_hash
+
+NAME_MAX = 100
 
 
 class ApiKeyService:
@@ -15,6 +17,7 @@ class ApiKeyService:
 
     def issue(self, account: Account | Principal, name: str | None) -> tuple[ApiKey, str]:
         account_id = account.id if isinstance(account, Account) else account.account_id
+        name = None if name is None else check_plain_text(name, "name", NAME_MAX)  # shown back: plain text only
         key_id = self._ids.new_id()
         secret = new_api_key_secret(key_id)
         key = ApiKey(key_id, account_id, account.role, name, hash_api_key(secret), self._clock.now())

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from dce.domain.accounts import Role
+from dce.domain.accounts import Account, LedgerEntry, LedgerType, Role
+from dce.domain.auctions import BillingModel, call_cost
 from dce.domain.calls import CLIENT_SETTABLE, Call, CallStatus, Direction
-from dce.domain.errors import AccountNotFound, CallNotFound, InsufficientFunds, InvalidState
+from dce.domain.errors import (
+    AccountNotFound,
+    CallNotFound,
+    Conflict,
+    InsufficientFunds,
+    InvalidState,
+    NoBidsAvailable,
+    ValidationFailed,
+)
 from dce.domain.pages import Page
 from dce.domain.phone import PhoneNumber
 from dce.domain.principal import Principal
-from dce.ports import AccountRepo, CallRepo, Clock, IdGen
+from dce.ports import AccountRepo, AuctionRepo, BillingRepo, CallRepo, Clock, IdGen
+from dce.services.auctions import AuctionService
+from dce.services.retry import backoff
+
+MAX_CALL_SECONDS = 86400
 
 RETRIES = 3
 
@@ -26,8 +40,18 @@ class NewCall:
 
 
 class CallService:
-    def __init__(self, calls: CallRepo, accounts: AccountRepo, clock: Clock, ids: IdGen) -> None:
-        self._calls, self._accounts, self._clock, self._ids = calls, accounts, clock, ids
+    def __init__(
+        self,
+        calls: CallRepo,
+        accounts: AccountRepo,
+        auctions: AuctionRepo,
+        auction_service: AuctionService,
+        billing: BillingRepo,
+        clock: Clock,
+        ids: IdGen,
+    ) -> None:
+        self._calls, self._accounts, self._auctions = calls, accounts, auctions
+        self._auction_service, self._billing, self._clock, self._ids = auction_service, billing, clock, ids
 
     def create(self, caller: Principal, new: NewCall) -> Call:
         from_number = PhoneNumber.parse(new.from_number, "from number")
@@ -85,3 +109,59 @@ class CallService:
         if call is None or not (caller.is_admin or call.buyer_id == caller.account_id):
             raise CallNotFound()
         return call
+
+    def route(self, caller: Principal, call_id: str) -> Call:
+        """pending → queued to the auction's winner, closing the auction first if it is still open.
+        Of concurrent routes exactly one succeeds (the write is conditional on `pending`)."""
+        call = self._owned(caller, call_id)
+        if call.status is not CallStatus.PENDING:
+            raise InvalidState(f"Only a pending call can be routed; this call is {call.status}")
+        auction = self._auctions.get(call.auction_id) if call.auction_id else None
+        if auction is None:
+            raise NoBidsAvailable("No bids available: the call has no auction")
+        if not auction.settled:
+            auction = self._auction_service.close(auction)
+        winner = auction.winning_bid
+        if winner is None:
+            raise NoBidsAvailable()
+        routed = call.routed(
+            winner.seller_id, winner.amount, auction.billing_model.value, auction.min_duration, self._clock.now()
+        )
+        if not self._calls.save_transition(routed, expected=CallStatus.PENDING):
+            raise InvalidState("The call was routed concurrently")
+        return routed
+
+    def complete(self, caller: Principal, call_id: str, duration: int) -> Call:
+        """in_progress → completed: the buyer pays and the seller is paid, atomically and once."""
+        if not 0 <= duration <= MAX_CALL_SECONDS:
+            raise ValidationFailed(f"Invalid duration: must be 0 to {MAX_CALL_SECONDS} seconds")
+        for attempt in range(RETRIES + 5):
+            call = self._owned(caller, call_id)
+            if call.status is not CallStatus.IN_PROGRESS or call.seller_id is None:
+                raise InvalidState(f"Only an in-progress call can be completed; this call is {call.status}")
+            buyer, seller = self._account(call.buyer_id), self._account(call.seller_id)
+            model = BillingModel(call.billing_model or BillingModel.PER_MINUTE.value)
+            cost = call_cost(call.winning_bid_amount or Decimal("0"), duration, model, call.min_duration or 0)
+            now = self._clock.now()
+            charge = payout = None
+            if cost > 0:
+                charge = LedgerEntry(
+                    self._ids.new_id(), buyer.id, LedgerType.CHARGE, -cost, buyer.balance - cost, now, call_id=call.id
+                )
+                payout = LedgerEntry(
+                    self._ids.new_id(), seller.id, LedgerType.PAYOUT, cost, seller.balance + cost, now, call_id=call.id
+                )
+            completed = call.completed(duration, cost, now)
+            try:
+                self._billing.settle_call(completed, buyer, seller, charge, payout)
+            except Conflict:  # a balance changed since we read it: read again
+                backoff(attempt)
+                continue
+            return completed
+        raise Conflict()
+
+    def _account(self, account_id: str) -> Account:
+        account = self._accounts.get(account_id)
+        if account is None:
+            raise AccountNotFound()
+        return account

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
 from dce.api.params import page_request, page_response, parse_uuid
-from dce.api.schemas.calls import CallOut, CreateCallIn, StatusIn
+from dce.api.schemas.calls import CallOut, CompleteCallIn, CreateCallIn, StatusIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
 from dce.domain.calls import Direction
@@ -44,3 +44,13 @@ def get_call(id: CallId) -> CallOut:
 @router.patch("/calls/<id>/status", tags=["calls"], responses=error_docs(400, 401, 403, 404))
 def change_status(id: CallId, body: StatusIn) -> CallOut:
     return CallOut.of(services().calls.change_status(caller(router), parse_uuid(id), body.status))
+
+
+@router.post("/calls/<id>/route", tags=["calls"], responses=error_docs(400, 401, 403, 404))
+def route_call(id: CallId) -> CallOut:
+    return CallOut.of(services().calls.route(caller(router), parse_uuid(id)))
+
+
+@router.post("/calls/<id>/complete", tags=["calls"], responses=error_docs(400, 401, 403, 404))
+def complete_call(id: CallId, body: CompleteCallIn) -> CallOut:
+    return CallOut.of(services().calls.complete(caller(router), parse_uuid(id), body.duration))

@@ -20,6 +20,10 @@ class CreateCallIn(BaseModel):
     keywords: list[Keyword] | None = Field(default=None, max_length=20)
 
 
+class CompleteCallIn(BaseModel):
+    duration: int = Field(ge=0, le=86400, description="Seconds the call lasted")
+
+
 class StatusIn(BaseModel):
     status: CallStatus
 

@@ -1,0 +1,93 @@
+"""Request and response bodies for auctions and bids."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from dce.api.schemas.common import MoneyOut, Timestamp
+from dce.domain.auctions import Auction, Bid
+from dce.services.auctions import AuctionView
+
+
+class CreateAuctionIn(BaseModel):
+    call_id: str = Field(min_length=1, max_length=64)
+    reserve_price: Decimal = Field(default=Decimal("0.00"), le=Decimal("1000.00"), decimal_places=2)
+    duration: int = Field(default=30, ge=1, le=3600)
+    billing_model: Literal["per_minute", "per_call"] = "per_minute"
+    min_duration: int = Field(default=0, ge=0, le=86400)
+
+
+class PlaceBidIn(BaseModel):
+    auction_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal = Field(ge=Decimal("0.01"), le=Decimal("1000.00"), decimal_places=2)
+
+
+class BidOut(BaseModel):
+    id: str
+    auction_id: str
+    seller_id: str
+    amount: MoneyOut
+    status: Literal["active", "won", "lost", "withdrawn"]
+    placed_at: Timestamp
+
+    @classmethod
+    def of(cls, bid: Bid) -> BidOut:
+        return cls(
+            id=bid.id,
+            auction_id=bid.auction_id,
+            seller_id=bid.seller_id,
+            amount=bid.amount,
+            status=bid.status.value,
+            placed_at=bid.placed_at,
+        )
+
+
+class WinningBidOut(BaseModel):
+    id: str
+    seller_id: str
+    amount: MoneyOut
+
+
+class AuctionOut(BaseModel):
+    id: str
+    call_id: str
+    buyer_id: str
+    status: Literal["open", "completed", "canceled"]
+    reserve_price: MoneyOut
+    billing_model: Literal["per_minute", "per_call"]
+    min_duration: int
+    started_at: Timestamp
+    ends_at: Timestamp
+    bid_count: int
+    winning_bid: WinningBidOut | None = None
+    bids: list[BidOut] | None = Field(default=None, description="All bids for the buyer; a seller's own bid only")
+
+    @classmethod
+    def of(cls, auction: Auction, bids: list[Bid] | None = None, sealed: bool = False) -> AuctionOut:
+        winner = auction.winning_bid
+        own_bid_ids = {b.id for b in bids or []}
+        if winner is not None and sealed and winner.id not in own_bid_ids:
+            winner = None  # sealed: a seller learns only whether it won
+        return cls(
+            id=auction.id,
+            call_id=auction.call_id,
+            buyer_id=auction.buyer_id,
+            status=auction.status.value,
+            reserve_price=auction.reserve_price,
+            billing_model=auction.billing_model.value,
+            min_duration=auction.min_duration,
+            started_at=auction.started_at,
+            ends_at=auction.ends_at,
+            bid_count=auction.bid_count,
+            winning_bid=WinningBidOut(id=winner.id, seller_id=winner.seller_id, amount=winner.amount)
+            if winner
+            else None,
+            bids=[BidOut.of(b) for b in bids] if bids is not None else None,
+        )
+
+    @classmethod
+    def view(cls, view: AuctionView) -> AuctionOut:
+        return cls.of(view.auction, view.bids, view.sealed)

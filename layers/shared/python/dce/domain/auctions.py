@@ -1,0 +1,141 @@
+"""Sealed-bid, first-price auctions: the rules for opening, bidding, closing and billing."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from dce.domain.errors import ValidationFailed
+from dce.domain.money import to_cents
+
+MIN_DURATION_S, MAX_DURATION_S, DEFAULT_DURATION_S = 1, 3600, 30
+MIN_BID, MAX_BID = Decimal("0.01"), Decimal("1000.00")
+SNIPING_WINDOW = timedelta(seconds=10)
+SNIPING_EXTENSION = timedelta(seconds=15)
+
+
+class AuctionStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+
+
+class BidStatus(StrEnum):
+    ACTIVE = "active"
+    WON = "won"
+    LOST = "lost"
+    WITHDRAWN = "withdrawn"
+
+
+class BillingModel(StrEnum):
+    PER_MINUTE = "per_minute"
+    PER_CALL = "per_call"
+
+
+def check_reserve(reserve: Decimal) -> Decimal:
+    if reserve < 0:
+        raise ValidationFailed("Reserve price cannot be negative")
+    amount = to_cents(reserve)
+    if amount > MAX_BID:
+        raise ValidationFailed(f"Invalid reserve_price: at most {MAX_BID}")
+    return amount
+
+
+def check_duration(seconds: int) -> int:
+    if not MIN_DURATION_S <= seconds <= MAX_DURATION_S:
+        raise ValidationFailed(f"Invalid duration: must be {MIN_DURATION_S} to {MAX_DURATION_S} seconds")
+    return seconds
+
+
+def check_bid_amount(amount: Decimal) -> Decimal:
+    value = to_cents(amount)
+    if not MIN_BID <= value <= MAX_BID:
+        raise ValidationFailed(f"Invalid amount: must be between {MIN_BID} and {MAX_BID}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Bid:
+    id: str
+    auction_id: str
+    seller_id: str
+    amount: Decimal
+    status: BidStatus
+    placed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WinningBid:
+    id: str
+    seller_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Auction:
+    id: str
+    call_id: str
+    buyer_id: str
+    status: AuctionStatus
+    reserve_price: Decimal
+    billing_model: BillingModel
+    min_duration: int
+    started_at: datetime
+    ends_at: datetime
+    bid_count: int = 0
+    winning_bid: WinningBid | None = None
+    closed_at: datetime | None = None
+    settled: bool = False  # the winner (or "no winner") has been recorded; set once
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is AuctionStatus.OPEN
+
+    def accepts_bids_at(self, now: datetime) -> bool:
+        return self.status is AuctionStatus.OPEN and now < self.ends_at
+
+    def ends_at_after_bid(self, now: datetime) -> datetime:
+        """Anti-sniping: a bid in the last 10 s pushes the end to now + 15 s."""
+        if self.ends_at - now <= SNIPING_WINDOW:
+            return max(self.ends_at, now + SNIPING_EXTENSION)
+        return self.ends_at
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(0, math.ceil((self.ends_at - now).total_seconds()))
+
+
+def sort_key(bid: Bid) -> tuple[Decimal, float, str]:
+    """Highest amount first, then earliest placement, then id (a total, deterministic order)."""
+    return (-bid.amount, bid.placed_at.timestamp(), bid.id)
+
+
+def outcome(bid: Bid, winner: WinningBid | None) -> BidStatus:
+    """A bid's status once its auction is settled."""
+    if bid.status is BidStatus.WITHDRAWN:
+        return BidStatus.WITHDRAWN
+    return BidStatus.WON if winner is not None and bid.id == winner.id else BidStatus.LOST
+
+
+def choose_winner(bids: Iterable[Bid], reserve: Decimal) -> Bid | None:
+    """The winning bid: the highest active amount at or above the reserve; the earliest breaks ties."""
+    best: Bid | None = None
+    best_key: tuple[Decimal, float, str] | None = None
+    for bid in bids:
+        if bid.status is not BidStatus.ACTIVE or bid.amount < reserve:
+            continue
+        key = sort_key(bid)
+        if best_key is None or key < best_key:
+            best, best_key = bid, key
+    return best
+
+
+def call_cost(bid_amount: Decimal, duration_s: int, model: BillingModel, min_duration: int) -> Decimal:
+    """What the buyer pays (and the seller earns) for a finished call."""
+    if model is BillingModel.PER_CALL:
+        return to_cents(bid_amount) if duration_s >= min_duration else Decimal("0.00")
+    minutes = math.ceil(duration_s / 60)
+    return to_cents(bid_amount * minutes)
