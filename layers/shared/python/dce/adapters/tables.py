@@ -103,7 +103,24 @@ BIDS = Table(
     Key("seller_id"),
     indexes=(Index("by_id", Key("id")), Index("by_seller", Key("seller_id"), Key("placed_at"))),
 )
+# Sparse `active_flag` on active profiles: opening an auction reads only those (auto-bid).
+BID_PROFILES = Table(
+    "bid_profiles",
+    Key("id"),
+    indexes=(Index("by_seller", Key("seller_id"), Key("created_at")), Index("active", Key("active_flag"), Key("id"))),
+)
 # Fixed-window counters (velocity limits): atomic ADD with a condition, expired by TTL.
 COUNTERS = Table("counters", Key("key"), ttl_attribute="expires_at_epoch")
 
-TABLES: tuple[Table, ...] = (ACCOUNTS, EMAILS, API_KEYS, SESSIONS, LEDGER, CALLS, AUCTIONS, BIDS, COUNTERS)
+TABLES: tuple[Table, ...] = (
+    ACCOUNTS,
+    EMAILS,
+    API_KEYS,
+    SESSIONS,
+    LEDGER,
+    CALLS,
+    AUCTIONS,
+    BIDS,
+    COUNTERS,
+    BID_PROFILES,
+)

@@ -10,7 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from dce.adapters.tables import ACCOUNTS, API_KEYS, AUCTIONS, BIDS, CALLS, COUNTERS, EMAILS, LEDGER, SESSIONS, Table
+from dce.adapters.tables import (
+    ACCOUNTS,
+    API_KEYS,
+    AUCTIONS,
+    BID_PROFILES,
+    BIDS,
+    CALLS,
+    COUNTERS,
+    EMAILS,
+    LEDGER,
+    SESSIONS,
+    Table,
+)
 from dce.domain.accounts import Role
 
 API_PREFIX = "/api/v1"
@@ -83,6 +95,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/bids", "bids", SELLER),
     Route("GET", "/bids", "bids", SELLER),
     Route("DELETE", "/bids/{id}", "bids", SELLER),
+    Route("POST", "/bid-profiles", "bids", SELLER),
+    Route("GET", "/bid-profiles", "bids", SELLER),
+    Route("GET", "/bid-profiles/{id}", "bids", SELLER),
+    Route("PUT", "/bid-profiles/{id}", "bids", SELLER),
+    Route("DELETE", "/bid-profiles/{id}", "bids", SELLER),
 )
 
 AREAS: tuple[Area, ...] = (
@@ -101,8 +118,13 @@ AREAS: tuple[Area, ...] = (
         "calls",
         ((CALLS, "write"), (ACCOUNTS, "write"), (LEDGER, "write"), (AUCTIONS, "write"), (BIDS, "write")),
     ),
-    Area("auctions", ((AUCTIONS, "write"), (CALLS, "write"), (BIDS, "write")), starts_auction_timer=True),
-    Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"))),
+    # Opening an auction places the automatic bids of matching profiles.
+    Area(
+        "auctions",
+        ((AUCTIONS, "write"), (CALLS, "write"), (BIDS, "write"), (BID_PROFILES, "read"), (COUNTERS, "write")),
+        starts_auction_timer=True,
+    ),
+    Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "write"))),
     # The Step Functions task that closes an auction when its timer fires.
     Area("auction_close", ((AUCTIONS, "write"), (BIDS, "write")), folder="auctions", module="close"),
     # The Lambda authorizer only reads API keys (JWTs are verified without a lookup).

@@ -94,6 +94,11 @@ class AuctionNotFound(NotFound):
     default_message = "Auction not found"
 
 
+class BidProfileNotFound(NotFound):
+    code = "BID_PROFILE_NOT_FOUND"
+    default_message = "Bid profile not found"
+
+
 class BidNotFound(NotFound):
     code = "BID_NOT_FOUND"
     default_message = "Bid not found"

@@ -6,6 +6,7 @@ flip open → completed (a conditional write, so bids stop), then record the win
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -22,7 +23,7 @@ from dce.domain.auctions import (
     check_reserve,
     choose_winner,
 )
-from dce.domain.calls import CallStatus
+from dce.domain.calls import Call, CallStatus
 from dce.domain.errors import AuctionNotFound, CallNotFound, InvalidState, ValidationFailed
 from dce.domain.pages import Page
 from dce.domain.principal import Principal
@@ -58,9 +59,17 @@ class TimerTick:
     wait_seconds: int
 
 
+OnOpen = Callable[[Auction, Call], int]
+
+
 class AuctionService:
     def __init__(self, auctions: AuctionRepo, calls: CallRepo, timer: AuctionTimer, clock: Clock, ids: IdGen) -> None:
         self._auctions, self._calls, self._timer, self._clock, self._ids = auctions, calls, timer, clock, ids
+        self._on_open: OnOpen | None = None
+
+    def when_opened(self, hook: OnOpen) -> None:
+        """Run `hook(auction, call)` after an auction opens (automatic bids); it returns bids placed."""
+        self._on_open = hook
 
     def open(self, caller: Principal, new: NewAuction) -> Auction:
         reserve = check_reserve(new.reserve_price)
@@ -86,6 +95,8 @@ class AuctionService:
         )
         self._auctions.create_for_call(auction)
         self._timer.start(auction.id, duration)
+        if self._on_open is not None and self._on_open(auction, call):
+            return self._auctions.get(auction.id) or auction  # with the automatic bids counted
         return auction
 
     def view(self, caller: Principal, auction_id: str) -> AuctionView:

@@ -1,0 +1,94 @@
+"""Request and response bodies for bid profiles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from dce.api.schemas.common import MoneyOut, Timestamp
+from dce.domain.bid_profiles import BidProfile
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Word = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9 _.-]+$")]
+
+
+class GeographyIn(BaseModel):
+    countries: list[CountryCode] | None = Field(default=None, max_length=250)
+    states: list[StateCode] | None = Field(default=None, max_length=60)
+
+
+class CriteriaIn(BaseModel):
+    geography: GeographyIn | None = None
+    call_type: list[Word] | None = Field(default=None, max_length=20)
+    keywords: list[Word] | None = Field(default=None, max_length=50)
+    max_budget: Decimal | None = Field(default=None, ge=0, le=Decimal("1000000.00"), decimal_places=2)
+
+    def as_patch(self) -> dict[str, object]:
+        """Only the fields the client sent (so PUT can merge)."""
+        patch: dict[str, object] = self.model_dump(exclude_unset=True, exclude={"geography"})
+        if self.geography is not None:
+            patch["geography"] = self.geography.model_dump(exclude_unset=True)
+        return patch
+
+
+class AutoBidIn(BaseModel):
+    amount: Decimal = Field(ge=Decimal("0.01"), le=Decimal("1000.00"), decimal_places=2)
+
+
+class CreateProfileIn(BaseModel):
+    criteria: CriteriaIn = Field(default_factory=CriteriaIn)
+    auto_bid: AutoBidIn | None = None
+    active: bool = True
+
+
+class UpdateProfileIn(BaseModel):
+    criteria: CriteriaIn | None = None
+    auto_bid: AutoBidIn | None = None
+    active: bool | None = None
+
+
+class GeographyOut(BaseModel):
+    countries: list[str]
+    states: list[str]
+
+
+class CriteriaOut(BaseModel):
+    geography: GeographyOut
+    call_type: list[str]
+    keywords: list[str]
+    max_budget: MoneyOut | None = None
+
+
+class AutoBidOut(BaseModel):
+    amount: MoneyOut
+
+
+class BidProfileOut(BaseModel):
+    id: str
+    seller_id: str
+    criteria: CriteriaOut
+    auto_bid: AutoBidOut | None = None
+    active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, p: BidProfile) -> BidProfileOut:
+        c = p.criteria
+        return cls(
+            id=p.id,
+            seller_id=p.seller_id,
+            criteria=CriteriaOut(
+                geography=GeographyOut(countries=list(c.countries), states=list(c.states)),
+                call_type=list(c.call_types),
+                keywords=list(c.keywords),
+                max_budget=c.max_budget,
+            ),
+            auto_bid=AutoBidOut(amount=p.auto_bid_amount) if p.auto_bid_amount is not None else None,
+            active=p.active,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+        )
