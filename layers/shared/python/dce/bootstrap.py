@@ -84,8 +84,10 @@ def reset() -> None:
     """Forget cached settings, clients and services (tests)."""
     from dce import config
     from dce.adapters import auction_timer, aws
+    from dce.api import idempotency
 
     services.cache_clear()
+    idempotency.reset()
     auction_timer.reset()
     config.settings.cache_clear()
     aws.reset()

@@ -25,6 +25,12 @@ def dynamodb() -> Any:
     return boto3.resource("dynamodb", region_name=settings().region, config=_CONFIG)
 
 
+@lru_cache(maxsize=1)
+def dynamodb_client() -> Any:
+    """A plain DynamoDB client (typed attribute values), for libraries that expect one (Powertools)."""
+    return boto3.client("dynamodb", region_name=settings().region, config=_CONFIG)
+
+
 def table(definition: Table) -> Any:
     return dynamodb().Table(definition.physical_name(settings().table_prefix))
 
@@ -36,3 +42,4 @@ def table_name(definition: Table) -> str:
 def reset() -> None:
     """Forget cached clients (tests start a fresh emulator per test)."""
     dynamodb.cache_clear()
+    dynamodb_client.cache_clear()

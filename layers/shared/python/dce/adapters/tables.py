@@ -109,6 +109,8 @@ BID_PROFILES = Table(
     Key("id"),
     indexes=(Index("by_seller", Key("seller_id"), Key("created_at")), Index("active", Key("active_flag"), Key("id"))),
 )
+# Powertools idempotency records (Idempotency-Key on POST), expired by TTL.
+IDEMPOTENCY = Table("idempotency", Key("id"), ttl_attribute="expiration")
 # Fixed-window counters (velocity limits): atomic ADD with a condition, expired by TTL.
 COUNTERS = Table("counters", Key("key"), ttl_attribute="expires_at_epoch")
 
@@ -123,4 +125,5 @@ TABLES: tuple[Table, ...] = (
     BIDS,
     COUNTERS,
     BID_PROFILES,
+    IDEMPOTENCY,
 )

@@ -26,6 +26,7 @@ from dce.api.errors import (
     error_response,
     safe_validation_message,
 )
+from dce.api.idempotency import idempotency_key, once
 from dce.api.routes import API_PREFIX, find_route
 from dce.domain.errors import DomainError, ValidationFailed
 from dce.domain.principal import Principal
@@ -87,6 +88,9 @@ class DceResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             principal = edge_checks(event)
+            key = idempotency_key(event)
+            if key is not None:
+                return once(event, context, key, lambda: self._resolve_checked(event, context, principal))
         except DomainError as error:
             rid = str((event.get("requestContext") or {}).get("requestId") or "unknown")
             return {
@@ -95,6 +99,11 @@ class DceResolver(APIGatewayRestResolver):
                 "body": error_body(error.code, error.message, rid),
                 "isBase64Encoded": False,
             }
+        return self._resolve_checked(event, context, principal)
+
+    def _resolve_checked(
+        self, event: Mapping[str, Any], context: LambdaContext, principal: Principal | None
+    ) -> dict[str, Any]:
         if principal is not None:
             self.append_context(principal=principal)
         result = super().resolve(event, context)

@@ -19,6 +19,7 @@ from dce.adapters.tables import (
     CALLS,
     COUNTERS,
     EMAILS,
+    IDEMPOTENCY,
     LEDGER,
     SESSIONS,
     Table,
@@ -102,6 +103,9 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/bid-profiles/{id}", "bids", SELLER),
 )
 
+# Every API function records Idempotency-Key responses.
+IDEMPOTENT: tuple[tuple[Table, Access], ...] = ((IDEMPOTENCY, "write"),)
+
 AREAS: tuple[Area, ...] = (
     Area(
         "accounts",
@@ -111,20 +115,28 @@ AREAS: tuple[Area, ...] = (
             (API_KEYS, "write"),
             (SESSIONS, "write"),
             (LEDGER, "write"),
+            *IDEMPOTENT,
         ),
     ),
     # Routing closes auctions and completion moves money: calls touches the marketplace tables too.
     Area(
         "calls",
-        ((CALLS, "write"), (ACCOUNTS, "write"), (LEDGER, "write"), (AUCTIONS, "write"), (BIDS, "write")),
+        ((CALLS, "write"), (ACCOUNTS, "write"), (LEDGER, "write"), (AUCTIONS, "write"), (BIDS, "write"), *IDEMPOTENT),
     ),
     # Opening an auction places the automatic bids of matching profiles.
     Area(
         "auctions",
-        ((AUCTIONS, "write"), (CALLS, "write"), (BIDS, "write"), (BID_PROFILES, "read"), (COUNTERS, "write")),
+        (
+            (AUCTIONS, "write"),
+            (CALLS, "write"),
+            (BIDS, "write"),
+            (BID_PROFILES, "read"),
+            (COUNTERS, "write"),
+            *IDEMPOTENT,
+        ),
         starts_auction_timer=True,
     ),
-    Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "write"))),
+    Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "write"), *IDEMPOTENT)),
     # The Step Functions task that closes an auction when its timer fires.
     Area("auction_close", ((AUCTIONS, "write"), (BIDS, "write")), folder="auctions", module="close"),
     # The Lambda authorizer only reads API keys (JWTs are verified without a lookup).

@@ -1,0 +1,95 @@
+"""`Idempotency-Key` on POST: a retry with the same key and body gets the first response; the same
+key with another body is 409 IDEMPOTENCY_CONFLICT. Built on Powertools idempotency (DynamoDB).
+
+Keys are scoped to the caller and the route, so two clients can't collide or read each other's
+responses. Only completed, non-5xx responses are remembered: a failure can be retried.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from dce.adapters import aws
+from dce.adapters.tables import IDEMPOTENCY
+from dce.api.auth import principal_from_event
+from dce.domain.errors import DomainError, ValidationFailed
+
+HEADER = "idempotency-key"
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+REMEMBER_SECONDS = 24 * 3600
+
+
+class IdempotencyConflict(DomainError):
+    code = "IDEMPOTENCY_CONFLICT"
+    default_message = "This Idempotency-Key was used with a different request"
+
+
+class _ServerError(Exception):
+    """Raised inside the idempotent call so Powertools forgets a 5xx (the client may retry it)."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__("server error")
+        self.response = response
+
+
+@lru_cache(maxsize=1)
+def _persistence() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=aws.table_name(IDEMPOTENCY), boto3_client=aws.dynamodb_client())
+
+
+def idempotency_key(event: Mapping[str, Any]) -> str | None:
+    """The validated header value of a POST, or None when the request has none."""
+    if event.get("httpMethod") != "POST":
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    key = headers.get(HEADER)
+    if key is None:
+        return None
+    if not KEY_PATTERN.match(key):
+        raise ValidationFailed("Invalid Idempotency-Key: 1 to 128 letters, digits or _ . : -")
+    return key
+
+
+def once(event: Mapping[str, Any], context: Any, key: str, respond: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run `respond` at most once per (caller, route, key); replay its response on a retry."""
+    principal = principal_from_event(dict(event))
+    who = principal.account_id if principal else (event.get("requestContext") or {}).get("identity", {}).get("sourceIp")
+    request = {"key": f"{who}|{event.get('httpMethod')}|{event.get('path')}|{key}", "body": event.get("body") or ""}
+    config = IdempotencyConfig(
+        event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=REMEMBER_SECONDS
+    )
+    config.register_lambda_context(context)  # an in-progress record expires with the invocation
+
+    @idempotent_function(data_keyword_argument="request", config=config, persistence_store=_persistence())
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        response = respond()
+        if int(response.get("statusCode", 500)) >= 500:
+            raise _ServerError(response)
+        return response
+
+    try:
+        result: dict[str, Any] = run(request=request)
+        return result
+    except _ServerError as failed:
+        return failed.response
+    except IdempotencyValidationError as exc:
+        raise IdempotencyConflict() from exc
+    except IdempotencyAlreadyInProgressError as exc:
+        raise IdempotencyConflict("A request with this Idempotency-Key is still in progress") from exc
+
+
+def reset() -> None:
+    _persistence.cache_clear()
