@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from operator import attrgetter
 
 from dce.domain.errors import ValidationFailed
 from dce.domain.money import to_cents
@@ -58,6 +59,10 @@ def check_bid_amount(amount: Decimal) -> Decimal:
     return value
 
 
+_TIME_BITS = 64
+_NEVER = -1
+
+
 @dataclass(frozen=True, slots=True)
 class Bid:
     id: str
@@ -66,6 +71,17 @@ class Bid:
     amount: Decimal
     status: BidStatus
     placed_at: datetime
+    # One integer that orders bids for winning: higher amount first, then earlier placement.
+    # Computed once, so choosing among 1,000 bids is a C-level max() over ints.
+    rank: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.status is not BidStatus.ACTIVE:
+            rank = _NEVER
+        else:
+            micros = int(self.placed_at.timestamp() * 1_000_000)
+            rank = (int(self.amount * 100) << _TIME_BITS) | ((1 << _TIME_BITS) - 1 - micros)
+        object.__setattr__(self, "rank", rank)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +124,7 @@ class Auction:
         return max(0, math.ceil((self.ends_at - now).total_seconds()))
 
 
-def sort_key(bid: Bid) -> tuple[Decimal, float, str]:
-    """Highest amount first, then earliest placement, then id (a total, deterministic order)."""
-    return (-bid.amount, bid.placed_at.timestamp(), bid.id)
+_RANK = attrgetter("rank")
 
 
 def outcome(bid: Bid, winner: WinningBid | None) -> BidStatus:
@@ -120,16 +134,14 @@ def outcome(bid: Bid, winner: WinningBid | None) -> BidStatus:
     return BidStatus.WON if winner is not None and bid.id == winner.id else BidStatus.LOST
 
 
-def choose_winner(bids: Iterable[Bid], reserve: Decimal) -> Bid | None:
-    """The winning bid: the highest active amount at or above the reserve; the earliest breaks ties."""
-    best: Bid | None = None
-    best_key: tuple[Decimal, float, str] | None = None
-    for bid in bids:
-        if bid.status is not BidStatus.ACTIVE or bid.amount < reserve:
-            continue
-        key = sort_key(bid)
-        if best_key is None or key < best_key:
-            best, best_key = bid, key
+def choose_winner(bids: Sequence[Bid], reserve: Decimal) -> Bid | None:
+    """The winning bid: the highest active amount at or above the reserve; the earliest breaks ties
+    (and, for the same microsecond, the first in `bids`)."""
+    if not bids:
+        return None
+    best = max(bids, key=_RANK)
+    if best.rank == _NEVER or best.amount < reserve:
+        return None
     return best
 
 

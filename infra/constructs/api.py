@@ -1,0 +1,142 @@
+"""The REST API, built from `dce.api.routes.ROUTES`: resources under /api/v1, one proxy integration per area."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import jsii
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from dce.api.routes import ROUTES, Route
+from infra.constructs.gateway_responses import add_gateway_responses
+from infra.settings import Settings
+
+
+@jsii.implements(apigw.IAuthorizer)
+class _AuthorizerRef:
+    """Lets `add_method` attach the L1 authorizer below (CDK's L2 authorizers need an identity source)."""
+
+    def __init__(self, authorizer: apigw.CfnAuthorizer) -> None:
+        self._authorizer_id = authorizer.ref
+
+    @property
+    def authorizer_id(self) -> str:
+        return self._authorizer_id
+
+    @property
+    def authorization_type(self) -> apigw.AuthorizationType | None:
+        return apigw.AuthorizationType.CUSTOM
+
+
+class RestApiFromRoutes(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        handlers: Mapping[str, lambda_.IFunction],
+        authorizer_function: lambda_.IFunction,
+        routes: Iterable[Route] = ROUTES,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=settings.name_prefix,
+            description="Dependable Call Exchange API (built from dce.api.routes.ROUTES)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,  # account-wide singleton: not this app's to own
+            deploy_options=self._stage_options(settings),
+        )
+        authorizer = _AuthorizerRef(self._request_authorizer(authorizer_function, settings))
+        routes = tuple(routes)
+        routed_areas = {route.area for route in routes}
+        # One integration per routed function (a function no route names, e.g. a Step Functions task,
+        # gets no integration and no API invoke permission); the invoke permission covers the whole API
+        # instead of one statement per method, which would outgrow Lambda's 20 KB resource policy.
+        integrations = {
+            area: apigw.LambdaIntegration(function, proxy=True, scope_permission_to_method=False)
+            for area, function in handlers.items()
+            if area in routed_areas
+        }
+        for route in routes:
+            if route.area not in integrations:
+                raise KeyError(f"{route.method} {route.path}: no function for area {route.area!r} in AREAS")
+            resource = self.api.root.resource_for_path(route.resource)
+            if route.public:
+                resource.add_method(
+                    route.method, integrations[route.area], authorization_type=apigw.AuthorizationType.NONE
+                )
+            else:
+                resource.add_method(route.method, integrations[route.area], authorizer=authorizer)
+        add_gateway_responses(self.api)
+
+    def _stage_options(self, settings: Settings) -> apigw.StageOptions:
+        destination: apigw.IAccessLogDestination | None = None
+        log_format: apigw.AccessLogFormat | None = None
+        if settings.access_logging:
+            log_group = logs.LogGroup(
+                self, "AccessLogs", retention=settings.log_retention, removal_policy=settings.removal_policy
+            )
+            destination = apigw.LogGroupLogDestination(log_group)
+            # caller/user are IAM identities: always empty here (callers use JWTs or API keys).
+            log_format = apigw.AccessLogFormat.json_with_standard_fields(
+                caller=False,
+                http_method=True,
+                ip=True,
+                protocol=True,
+                request_time=True,
+                resource_path=True,
+                response_length=True,
+                status=True,
+                user=False,
+            )
+        return apigw.StageOptions(
+            stage_name=settings.env,
+            throttling_rate_limit=settings.throttle_rate_limit,
+            throttling_burst_limit=settings.throttle_burst_limit,
+            access_log_destination=destination,
+            access_log_format=log_format,
+        )
+
+    def _request_authorizer(self, function: lambda_.IFunction, settings: Settings) -> apigw.CfnAuthorizer:
+        """A REQUEST authorizer without identity source: it accepts a Bearer JWT *or* an X-API-Key.
+
+        CDK's RequestAuthorizer insists on at least one identity source, and API Gateway would then
+        401 any request missing that header before the authorizer runs; hence the L1 resource. An
+        authorizer without identity source cannot cache, which is what we want anyway (TTL 0).
+        """
+        authorizer = apigw.CfnAuthorizer(
+            self,
+            "RequestAuthorizer",
+            rest_api_id=self.api.rest_api_id,
+            name=f"{settings.name_prefix}-authorizer",
+            type="REQUEST",
+            authorizer_uri=(
+                f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/"
+                f"{function.function_arn}/invocations"
+            ),
+            authorizer_result_ttl_in_seconds=settings.authorizer_cache_ttl_seconds,
+        )
+        # Authorizer changes only reach clients with a new deployment (CDK's L2 authorizers do the same).
+        deployment = self.api.latest_deployment
+        if deployment is not None:
+            deployment.add_to_logical_id(
+                {"authorizer": {"uri": authorizer.authorizer_uri, "ttl": authorizer.authorizer_result_ttl_in_seconds}}
+            )
+        function.add_permission(
+            "InvokedByApiAuthorizer",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=Stack.of(self).format_arn(
+                service="execute-api",
+                resource=self.api.rest_api_id,
+                resource_name=f"authorizers/{authorizer.ref}",
+            ),
+        )
+        return authorizer

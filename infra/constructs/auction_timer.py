@@ -1,0 +1,47 @@
+"""The auction timer: a Step Functions state machine whose ASL is `dce.adapters.auction_timer.definition()`.
+
+One Standard execution per auction: Wait until it ends → invoke the close function → wait again if a late
+bid extended it. The function ARN is not baked into the ASL: the definition keeps its
+`${CloseAuctionFunctionArn}` placeholder and CloudFormation substitutes it (DefinitionSubstitutions).
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from dce.adapters.auction_timer import CLOSE_FUNCTION_PLACEHOLDER, definition
+from infra.settings import Settings
+
+STATE_MACHINE_ENV_VAR = "DCE_AUCTION_STATE_MACHINE_ARN"  # read by dce.config as auction_state_machine_arn
+CLOSE_FUNCTION_SUBSTITUTION = CLOSE_FUNCTION_PLACEHOLDER.removeprefix("${").removesuffix("}")
+
+
+class AuctionTimer(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, close_function: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Standard, not Express: an auction can run for days, and a timer must fire exactly once.
+        # No logging or tracing: both would give the role `Resource: *` permissions, and a Standard
+        # workflow keeps its execution history (90 days) anyway.
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=f"{settings.name_prefix}-auction-timer",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_string(json.dumps(definition())),
+            definition_substitutions={CLOSE_FUNCTION_SUBSTITUTION: close_function.function_arn},
+            # Waiting executions are auctions still to close: keep them wherever data is kept.
+            removal_policy=settings.removal_policy,
+        )
+        # The role may invoke the close function and nothing else.
+        close_function.grant_invoke(self.state_machine)
+
+    def allow_start(self, function: lambda_.Function) -> None:
+        """Let `function` start timer executions (on this state machine only) and tell it the ARN."""
+        function.add_environment(STATE_MACHINE_ENV_VAR, self.state_machine.state_machine_arn)
+        self.state_machine.grant_start_execution(function)

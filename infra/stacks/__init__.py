@@ -1,0 +1,1 @@
+"""CDK stacks: composition only, the resources live in `infra.constructs`."""

@@ -1,0 +1,75 @@
+"""The whole walking skeleton of one environment: tables, JWT key, functions, auction timer, API.
+Composition only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from dce.api.routes import API_PREFIX
+from infra.constructs.api import RestApiFromRoutes
+from infra.constructs.auction_timer import AuctionTimer
+from infra.constructs.data import DataTables, pascal_case
+from infra.constructs.functions import AreaFunctions
+from infra.constructs.secrets import JwtSigningKey
+from infra.settings import Settings
+
+
+class DceStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        layer_code: lambda_.Code,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"Dependable Call Exchange ({settings.env})",
+            termination_protection=settings.env == "prod",
+            **kwargs,
+        )
+        Tags.of(self).add("project", "dependable-call-exchange")
+        Tags.of(self).add("environment", settings.env)
+
+        self.tables = DataTables(self, "Data", settings=settings)
+        self.jwt_key = JwtSigningKey(self, "JwtSigningKey", settings=settings)
+        self.functions = AreaFunctions(
+            self,
+            "Functions",
+            settings=settings,
+            tables=self.tables,
+            jwt_secret=self.jwt_key.secret,
+            layer_code=layer_code,
+        )
+        # No dependency cycle: the timer invokes the close function, while the functions that start
+        # timers (the auctions API) are other functions.
+        self.auction_timer = AuctionTimer(
+            self, "AuctionTimer", settings=settings, close_function=self.functions.auction_close
+        )
+        for function in self.functions.auction_timer_starters:
+            self.auction_timer.allow_start(function)
+        self.api = RestApiFromRoutes(
+            self,
+            "Api",
+            settings=settings,
+            handlers=self.functions.route_handlers,
+            authorizer_function=self.functions.authorizer,
+        )
+
+        CfnOutput(self, "ApiUrl", value=self.api.api.url + API_PREFIX.lstrip("/"), description="API base URL")
+        for name, table in self.tables.all.items():
+            CfnOutput(self, f"{pascal_case(name)}TableName", value=table.table_name)
+        CfnOutput(self, "JwtSecretArn", value=self.jwt_key.secret.secret_arn)
+        CfnOutput(
+            self,
+            "AuctionStateMachineArn",
+            value=self.auction_timer.state_machine.state_machine_arn,
+            description="Auction timer (Step Functions)",
+        )

@@ -1,0 +1,173 @@
+"""Lambda functions from AREAS: runtime, layer, configuration, and IAM exactly as AREAS declares."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dce.adapters.tables import ACCOUNTS, API_KEYS, AUCTIONS, BIDS, CALLS, LEDGER, TABLES
+from dce.api.routes import AREAS, ROUTES, Area
+from infra.paths import FUNCTIONS_DIR
+from infra.settings import settings_for
+from tests.infra.cfn import DYNAMODB_WRITE_ACTIONS, Synthesized, as_list, referenced_ids
+
+pytestmark = pytest.mark.infra
+
+AREA_IDS = [area.name for area in AREAS]
+READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query"}
+# The functions that are no route's target, and why they exist.
+UNROUTED_AREAS = {"authorizer": "the API's Lambda authorizer", "auction_close": "the auction timer's task"}
+
+
+def test_one_function_per_area_and_nothing_else(dev: Synthesized) -> None:
+    names = {f["Properties"]["FunctionName"] for f in dev.of_type("AWS::Lambda::Function").values()}
+    assert names == {f"dce-dev-{area.name}" for area in AREAS}
+
+
+def test_every_area_serves_routes_or_has_another_known_job() -> None:
+    routed = {route.area for route in ROUTES}
+    for area in AREAS:
+        assert (area.name in routed) != (area.name in UNROUTED_AREAS), area.name
+    assert set(UNROUTED_AREAS) <= {area.name for area in AREAS}
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_function_runtime_code_and_layer(dev: Synthesized, area: Area) -> None:
+    props = dev.props(dev.function_id(area.name))
+    assert props["Runtime"] == "python3.12"
+    assert props["Architectures"] == ["x86_64"]
+    assert props["Handler"] == f"{area.module}.lambda_handler"
+    (layer_id,) = dev.of_type("AWS::Lambda::LayerVersion")
+    assert props["Layers"] == [{"Ref": layer_id}]
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_handler_module_exists_and_defines_the_entry_point(area: Area) -> None:
+    module = FUNCTIONS_DIR / area.code_folder / f"{area.module}.py"
+    assert module.is_file(), f"{area.name}: {module} missing"
+    assert "def lambda_handler(" in module.read_text()
+
+
+def test_handler_strings_of_the_auction_functions(dev: Synthesized) -> None:
+    assert dev.props(dev.function_id("auctions"))["Handler"] == "handler.lambda_handler"
+    assert dev.props(dev.function_id("auction_close"))["Handler"] == "close.lambda_handler"
+
+
+def test_functions_share_a_code_asset_exactly_when_they_share_a_folder(dev: Synthesized) -> None:
+    """The asset is `functions/<code_folder>`: auctions and auction_close ship the same zip."""
+    s3_key = {area.name: json.dumps(dev.props(dev.function_id(area.name))["Code"]["S3Key"]) for area in AREAS}
+    for first in AREAS:
+        for second in AREAS:
+            same_folder = first.code_folder == second.code_folder
+            assert (s3_key[first.name] == s3_key[second.name]) == same_folder, (first.name, second.name)
+    assert s3_key["auctions"] == s3_key["auction_close"]
+
+
+def test_layer_is_for_python_312_on_x86_64(dev: Synthesized) -> None:
+    (layer,) = dev.of_type("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_function_environment(each_env: Synthesized, area: Area) -> None:
+    variables = each_env.props(each_env.function_id(area.name))["Environment"]["Variables"]
+    (secret_id,) = each_env.of_type("AWS::SecretsManager::Secret")
+    assert variables["DCE_ENV"] == each_env.env
+    # The stack sets the prefix itself (never inherited from the synth machine's environment).
+    assert variables["DCE_TABLE_PREFIX"] == f"dce-{each_env.env}"
+    assert variables["DCE_JWT_SECRET_ARN"] == {"Ref": secret_id}
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "dce"
+    assert variables["POWERTOOLS_LOG_LEVEL"] in ("DEBUG", "INFO")
+    assert variables["DCE_SIGNUP_CREDIT"] == ("0" if each_env.env == "prod" else "1000.00")
+    assert variables["DCE_BIDS_PER_HOUR"] == str(settings_for(each_env.env).bids_per_hour)
+    if area.starts_auction_timer:
+        assert variables["DCE_AUCTION_STATE_MACHINE_ARN"] == {"Ref": each_env.state_machine_id()}
+    else:
+        assert "DCE_AUCTION_STATE_MACHINE_ARN" not in variables
+
+
+def test_no_secret_value_reaches_the_environment(each_env: Synthesized) -> None:
+    for logical_id, function in each_env.of_type("AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert "DCE_JWT_SECRET" not in variables, logical_id  # the plaintext key variable
+        rendered = json.dumps(variables)
+        assert "resolve:secretsmanager" not in rendered, logical_id  # a dynamic reference = plaintext in Lambda
+        assert "SecretString" not in rendered, logical_id
+
+
+def test_jwt_key_is_generated_long_enough(dev: Synthesized) -> None:
+    (secret,) = dev.of_type("AWS::SecretsManager::Secret").values()
+    generator = secret["Properties"]["GenerateSecretString"]
+    assert generator["PasswordLength"] >= 32  # dce.adapters.secrets rejects shorter HS256 keys
+    assert "SecretString" not in secret["Properties"]
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_every_function_can_read_the_jwt_key(dev: Synthesized, area: Area) -> None:
+    (secret_id,) = dev.of_type("AWS::SecretsManager::Secret")
+    readable = [
+        s
+        for s in dev.role_statements(dev.function_id(area.name))
+        if "secretsmanager:GetSecretValue" in as_list(s["Action"]) and referenced_ids(s["Resource"]) == {secret_id}
+    ]
+    assert readable
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_table_access_is_exactly_what_areas_declares(dev: Synthesized, area: Area) -> None:
+    granted = dev.dynamodb_actions_by_table(dev.function_id(area.name))
+    declared = {dev.table_id(spec.name): access for spec, access in area.tables}
+    assert set(granted) == set(declared), "access to a table AREAS does not list (or a listed one missing)"
+    for table_id, access in declared.items():
+        assert granted[table_id] >= READ_ACTIONS
+        if access == "write":
+            assert granted[table_id] >= {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        else:
+            assert not granted[table_id] & DYNAMODB_WRITE_ACTIONS, f"{area.name} may write {table_id}"
+
+
+# Least privilege stated independently of AREAS, so that widening an area there fails here too.
+@pytest.mark.parametrize("area", ["bids", "auction_close"])
+def test_marketplace_functions_never_touch_money_or_identity(dev: Synthesized, area: str) -> None:
+    granted = dev.dynamodb_actions_by_table(dev.function_id(area))
+    for spec in (ACCOUNTS, LEDGER, CALLS, API_KEYS):
+        assert dev.table_id(spec.name) not in granted, f"{area} may touch {spec.name}"
+
+
+def test_auction_close_only_touches_auctions_and_bids(dev: Synthesized) -> None:
+    granted = dev.dynamodb_actions_by_table(dev.function_id("auction_close"))
+    assert set(granted) == {dev.table_id(AUCTIONS.name), dev.table_id(BIDS.name)}
+
+
+def test_only_the_accounts_and_calls_functions_may_write_the_ledger(dev: Synthesized) -> None:
+    writers = {
+        area.name
+        for area in AREAS
+        if dev.dynamodb_actions_by_table(dev.function_id(area.name)).get(dev.table_id(LEDGER.name), set())
+        & DYNAMODB_WRITE_ACTIONS
+    }
+    assert writers == {"accounts", "calls"}
+
+
+def test_authorizer_only_reads_api_keys(dev: Synthesized) -> None:
+    granted = dev.dynamodb_actions_by_table(dev.function_id("authorizer"))
+    assert set(granted) == {dev.table_id(API_KEYS.name)}
+    assert not granted[dev.table_id(API_KEYS.name)] & DYNAMODB_WRITE_ACTIONS
+
+
+def test_grants_cover_the_indexes_of_tables_that_have_them(dev: Synthesized) -> None:
+    indexed = {dev.table_id(spec.name) for spec in TABLES if spec.indexes}
+    for _, statement in dev.statements():
+        resources = json.dumps(statement["Resource"])
+        for table_id in referenced_ids(statement["Resource"]) & indexed:
+            assert "/index/*" in resources, f"{table_id}: queries on its GSIs would be denied"
+
+
+def test_no_data_statement_applies_to_every_resource(dev: Synthesized) -> None:
+    for role, statement in dev.statements():
+        actions = as_list(statement["Action"])
+        if any(a.startswith(("dynamodb:", "secretsmanager:", "states:", "lambda:")) for a in actions):
+            assert "*" not in as_list(statement["Resource"]), f"{role}: {actions} on Resource '*'"
+            assert not any(a.endswith(":*") for a in actions), f"{role}: wildcard action {actions}"
