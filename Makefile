@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint fmt typecheck unit e2e synth pr clean
+.PHONY: dev test lint fmt typecheck unit e2e synth bench pr clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY_BOOT)" || { echo "Python 3.12 is required (Lambda's runtime); install it (e.g. pyenv install 3.12)"; exit 1; }
@@ -44,6 +44,10 @@ fmt: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+
+## Benchmarks (not part of `make test`): print numbers, never assert on time
+bench: $(STAMP)
+	$(PY) benchmarks/marketplace.py
 
 synth: $(STAMP)
 	npx --yes aws-cdk@2 synth -c env=$${ENV:-dev} --quiet
