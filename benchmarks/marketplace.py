@@ -1,5 +1,5 @@
+# ruff: noqa: S311
 """Marketplace benchmark: winner selection cost, and DynamoDB round trips per use case.
-# ruff: noqa: S311  (benchmark data, not secrets)
 
 Run with `make bench` (not part of `make test`). Prints a table; numbers depend on the machine.
 """
