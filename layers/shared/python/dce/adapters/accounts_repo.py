@@ -9,15 +9,12 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from dce.adapters import aws
-from dce.adapters.items import account_from, account_item, ledger_from, ledger_item, ts
+from dce.adapters.dynamo import balance_update, cancellation_reasons, error_code, ledger_put, query_page
+from dce.adapters.items import account_from, account_item, ledger_from, ledger_item
 from dce.adapters.tables import ACCOUNTS, EMAILS, LEDGER
 from dce.domain.accounts import Account, LedgerEntry
 from dce.domain.errors import Conflict, EmailTaken
 from dce.domain.pages import Page
-
-
-def _cancelled_reasons(error: ClientError) -> list[str]:
-    return [r.get("Code", "") for r in error.response.get("CancellationReasons", [])]
 
 
 class DynamoAccountRepo:
@@ -43,8 +40,8 @@ class DynamoAccountRepo:
         try:
             aws.dynamodb().meta.client.transact_write_items(TransactItems=writes)
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                if _cancelled_reasons(error)[:1] == ["ConditionalCheckFailed"]:
+            if error_code(error) == "TransactionCanceledException":
+                if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
                     raise EmailTaken() from error
                 raise Conflict() from error
             raise
@@ -58,18 +55,17 @@ class DynamoAccountRepo:
         return self.get(claim["account_id"]) if claim else None
 
     def recent(self, limit: int, start: dict[str, Any] | None) -> Page[Account]:
-        query: dict[str, Any] = {
-            "IndexName": "by_created",
-            "KeyConditionExpression": Key("entity").eq("account"),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        result = aws.table(ACCOUNTS).query(**query)
-        ids = [item["id"] for item in result.get("Items", [])]
+        keys, next_key = query_page(
+            aws.table(ACCOUNTS),
+            limit,
+            start,
+            IndexName="by_created",
+            KeyConditionExpression=Key("entity").eq("account"),
+            ScanIndexForward=False,
+        )
+        ids = [item["id"] for item in keys]
         accounts = self._batch_get(ids)
-        return Page([accounts[i] for i in ids if i in accounts], result.get("LastEvaluatedKey"))
+        return Page([accounts[i] for i in ids if i in accounts], next_key)
 
     def _batch_get(self, ids: list[str]) -> dict[str, Account]:
         if not ids:
@@ -87,46 +83,22 @@ class DynamoAccountRepo:
         return found
 
     def post_entry(self, account: Account, entry: LedgerEntry) -> Account:
-        updated_at = entry.created_at
         try:
             aws.dynamodb().meta.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": aws.table_name(ACCOUNTS),
-                            "Key": {"id": account.id},
-                            "UpdateExpression": "SET balance = :b, version = :nv, updated_at = :u",
-                            "ConditionExpression": "version = :v",
-                            "ExpressionAttributeValues": {
-                                ":b": entry.balance_after,
-                                ":nv": account.version + 1,
-                                ":v": account.version,
-                                ":u": ts(updated_at),
-                            },
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": aws.table_name(LEDGER),
-                            "Item": ledger_item(entry),
-                            "ConditionExpression": "attribute_not_exists(entry_key)",
-                        }
-                    },
-                ]
+                TransactItems=[balance_update(account, entry), ledger_put(entry)]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
+            if error_code(error) == "TransactionCanceledException":
                 raise Conflict() from error
             raise
-        return replace(account, balance=entry.balance_after, version=account.version + 1, updated_at=updated_at)
+        return replace(account, balance=entry.balance_after, version=account.version + 1, updated_at=entry.created_at)
 
     def ledger(self, account_id: str, limit: int, start: dict[str, Any] | None) -> Page[LedgerEntry]:
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("account_id").eq(account_id),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        result = aws.table(LEDGER).query(**query)
-        return Page([ledger_from(i) for i in result.get("Items", [])], result.get("LastEvaluatedKey"))
+        items, next_key = query_page(
+            aws.table(LEDGER),
+            limit,
+            start,
+            KeyConditionExpression=Key("account_id").eq(account_id),
+            ScanIndexForward=False,
+        )
+        return Page([ledger_from(i) for i in items], next_key)

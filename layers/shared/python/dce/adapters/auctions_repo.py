@@ -11,6 +11,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from dce.adapters import aws
+from dce.adapters.dynamo import cancellation_reasons, error_code, query_page
 from dce.adapters.items import auction_from, auction_item, bid_from, bid_item, ts
 from dce.adapters.tables import AUCTIONS, BIDS, CALLS, COUNTERS
 from dce.domain.auctions import Auction, Bid, BidStatus, WinningBid, outcome
@@ -26,14 +27,6 @@ from dce.domain.errors import (
 from dce.domain.pages import Page
 
 COUNTER_TTL_SECONDS = 2 * 3600
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response["Error"]["Code"])
-
-
-def _reasons(error: ClientError) -> list[str]:
-    return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
 
 
 class DynamoAuctionRepo:
@@ -62,9 +55,9 @@ class DynamoAuctionRepo:
                 ]
             )
         except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
+            if error_code(error) != "TransactionCanceledException":
                 raise
-            if _reasons(error)[1:2] == ["ConditionalCheckFailed"]:
+            if cancellation_reasons(error)[1:2] == ["ConditionalCheckFailed"]:
                 raise AuctionExists() from error
             raise Conflict() from error
 
@@ -73,15 +66,14 @@ class DynamoAuctionRepo:
         return auction_from(item) if item else None
 
     def list_open(self, limit: int, start: dict[str, Any] | None) -> Page[Auction]:
-        query: dict[str, Any] = {
-            "IndexName": "open_by_end",
-            "KeyConditionExpression": Key("open_flag").eq("open"),
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        result = aws.table(AUCTIONS).query(**query)
-        return Page([auction_from(i) for i in result.get("Items", [])], result.get("LastEvaluatedKey"))
+        items, next_key = query_page(
+            aws.table(AUCTIONS),
+            limit,
+            start,
+            IndexName="open_by_end",
+            KeyConditionExpression=Key("open_flag").eq("open"),
+        )
+        return Page([auction_from(i) for i in items], next_key)
 
     def mark_closed(self, auction_id: str, now: datetime, only_if_ended: bool) -> bool:
         """open → completed. With `only_if_ended`, only when `ends_at` has passed (the timer's path,
@@ -96,7 +88,7 @@ class DynamoAuctionRepo:
                 ExpressionAttributeValues={":open": "open", ":done": "completed", ":now": ts(now)},
             )
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -117,7 +109,7 @@ class DynamoAuctionRepo:
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 stored = self.get(auction.id)
                 assert stored is not None
                 return stored
@@ -188,9 +180,9 @@ class DynamoAuctionRepo:
                 ]
             )
         except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
+            if error_code(error) != "TransactionCanceledException":
                 raise
-            reasons = _reasons(error)
+            reasons = cancellation_reasons(error)
             if reasons[0:1] == ["ConditionalCheckFailed"]:
                 raise AuctionClosed() from error
             if reasons[1:2] == ["ConditionalCheckFailed"]:
@@ -235,20 +227,19 @@ class DynamoAuctionRepo:
                 ]
             )
         except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
+            if error_code(error) != "TransactionCanceledException":
                 raise
-            if _reasons(error)[0:1] == ["ConditionalCheckFailed"]:
+            if cancellation_reasons(error)[0:1] == ["ConditionalCheckFailed"]:
                 raise AuctionClosed() from error
             raise InvalidState("Only an active bid can be withdrawn") from error
 
     def bids_by_seller(self, seller_id: str, limit: int, start: dict[str, Any] | None) -> Page[Bid]:
-        query: dict[str, Any] = {
-            "IndexName": "by_seller",
-            "KeyConditionExpression": Key("seller_id").eq(seller_id),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        result = aws.table(BIDS).query(**query)
-        return Page([bid_from(i) for i in result.get("Items", [])], result.get("LastEvaluatedKey"))
+        items, next_key = query_page(
+            aws.table(BIDS),
+            limit,
+            start,
+            IndexName="by_seller",
+            KeyConditionExpression=Key("seller_id").eq(seller_id),
+            ScanIndexForward=False,
+        )
+        return Page([bid_from(i) for i in items], next_key)

@@ -7,28 +7,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dce.adapters import aws
-from dce.adapters.items import call_item, ledger_item, ts
-from dce.adapters.tables import ACCOUNTS, CALLS, LEDGER
+from dce.adapters.dynamo import balance_update, cancellation_reasons, error_code, ledger_put
+from dce.adapters.items import call_item
+from dce.adapters.tables import CALLS
 from dce.domain.accounts import Account, LedgerEntry
 from dce.domain.calls import Call, CallStatus
 from dce.domain.errors import Conflict, InvalidState
-
-
-def _balance_update(account: Account, entry: LedgerEntry) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": aws.table_name(ACCOUNTS),
-            "Key": {"id": account.id},
-            "UpdateExpression": "SET balance = :b, version = :nv, updated_at = :u",
-            "ConditionExpression": "version = :v",
-            "ExpressionAttributeValues": {
-                ":b": entry.balance_after,
-                ":nv": account.version + 1,
-                ":v": account.version,
-                ":u": ts(entry.created_at),
-            },
-        }
-    }
 
 
 class DynamoBillingRepo:
@@ -48,17 +32,16 @@ class DynamoBillingRepo:
         ]
         if charge is not None and payout is not None:
             writes += [
-                _balance_update(buyer, charge),
-                _balance_update(seller, payout),
-                {"Put": {"TableName": aws.table_name(LEDGER), "Item": ledger_item(charge)}},
-                {"Put": {"TableName": aws.table_name(LEDGER), "Item": ledger_item(payout)}},
+                balance_update(buyer, charge),
+                balance_update(seller, payout),
+                ledger_put(charge),
+                ledger_put(payout),
             ]
         try:
             aws.dynamodb().meta.client.transact_write_items(TransactItems=writes)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
+            if error_code(error) != "TransactionCanceledException":
                 raise
-            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
+            if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
                 raise InvalidState("The call is no longer in progress") from error
             raise Conflict() from error

@@ -8,6 +8,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from dce.adapters import aws
+from dce.adapters.dynamo import query_page
 from dce.adapters.items import call_from, call_item
 from dce.adapters.tables import CALLS
 from dce.domain.calls import Call, CallStatus
@@ -38,16 +39,15 @@ class DynamoCallRepo:
         return Page(items, result.get("LastEvaluatedKey"))
 
     def _query(self, index: str, key: str, value: str, limit: int, start: dict[str, Any] | None) -> Page[Call]:
-        query: dict[str, Any] = {
-            "IndexName": index,
-            "KeyConditionExpression": Key(key).eq(value),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        result = aws.table(CALLS).query(**query)
-        return Page([call_from(i) for i in result.get("Items", [])], result.get("LastEvaluatedKey"))
+        items, next_key = query_page(
+            aws.table(CALLS),
+            limit,
+            start,
+            IndexName=index,
+            KeyConditionExpression=Key(key).eq(value),
+            ScanIndexForward=False,
+        )
+        return Page([call_from(i) for i in items], next_key)
 
     def save_transition(self, call: Call, expected: CallStatus) -> bool:
         try:

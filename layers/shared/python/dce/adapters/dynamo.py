@@ -1,0 +1,63 @@
+"""Small helpers shared by the DynamoDB repositories: error codes, pages, money-moving writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dce.adapters import aws
+from dce.adapters.items import ledger_item, ts
+from dce.adapters.tables import ACCOUNTS, LEDGER
+from dce.domain.accounts import Account, LedgerEntry
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response["Error"]["Code"])
+
+
+def cancellation_reasons(error: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction, in the order of its items ("None" when fine)."""
+    return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+def query_page(table: Any, limit: int, start: dict[str, Any] | None, **query: Any) -> tuple[list[dict[str, Any]], Any]:
+    """One page of a query: its items and the `LastEvaluatedKey` to continue from (or None)."""
+    query["Limit"] = limit
+    if start:
+        query["ExclusiveStartKey"] = start
+    result = table.query(**query)
+    return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+def balance_update(account: Account, entry: LedgerEntry) -> dict[str, Any]:
+    """A transaction item moving `account` to `entry.balance_after`, only from the version we read."""
+    return {
+        "Update": {
+            "TableName": aws.table_name(ACCOUNTS),
+            "Key": {"id": account.id},
+            "UpdateExpression": "SET balance = :b, version = :nv, updated_at = :u",
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {
+                ":b": entry.balance_after,
+                ":nv": account.version + 1,
+                ":v": account.version,
+                ":u": ts(entry.created_at),
+            },
+        }
+    }
+
+
+def ledger_put(entry: LedgerEntry) -> dict[str, Any]:
+    """A transaction item adding a ledger entry (never overwriting one)."""
+    return {
+        "Put": {
+            "TableName": aws.table_name(LEDGER),
+            "Item": ledger_item(entry),
+            "ConditionExpression": "attribute_not_exists(entry_key)",
+        }
+    }
