@@ -48,6 +48,7 @@ typecheck: $(STAMP)
 ## Benchmarks (not part of `make test`): print numbers, never assert on time
 bench: $(STAMP)
 	$(PY) benchmarks/marketplace.py
+	$(PY) benchmarks/cold_start.py
 
 synth: $(STAMP)
 	npx --yes aws-cdk@2 synth -c env=$${ENV:-dev} --quiet
