@@ -10,22 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
+from typing import TYPE_CHECKING, Any
 
 from dce.adapters import aws
 from dce.adapters.tables import IDEMPOTENCY
 from dce.api.auth import principal_from_event
 from dce.domain.errors import DomainError, ValidationFailed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 HEADER = "idempotency-key"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -47,6 +40,9 @@ class _ServerError(Exception):
 
 @lru_cache(maxsize=1)
 def _persistence() -> DynamoDBPersistenceLayer:
+    # Imported on first use: most requests carry no key, and this import costs ~150 ms of cold start.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(table_name=aws.table_name(IDEMPOTENCY), boto3_client=aws.dynamodb_client())
 
 
@@ -65,6 +61,12 @@ def idempotency_key(event: Mapping[str, Any]) -> str | None:
 
 def once(event: Mapping[str, Any], context: Any, key: str, respond: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run `respond` at most once per (caller, route, key); replay its response on a retry."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     principal = principal_from_event(dict(event))
     who = principal.account_id if principal else (event.get("requestContext") or {}).get("identity", {}).get("sourceIp")
     request = {"key": f"{who}|{event.get('httpMethod')}|{event.get('path')}|{key}", "body": event.get("body") or ""}
