@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint fmt typecheck unit e2e synth bench pr clean
+.PHONY: dev test lint fmt typecheck unit e2e synth bench bench-ws pr clean openapi openapi-check audit bandit
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY_BOOT)" || { echo "Python 3.12 is required (Lambda's runtime); install it (e.g. pyenv install 3.12)"; exit 1; }
@@ -26,7 +26,24 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m dce.api.openapi --check
+	$(MAKE) --no-print-directory bandit
 	$(PY) -m pytest -n 2 -q
+
+## api/openapi.yaml from the Powertools routers and ROUTES: write it, or fail when the committed one is stale
+openapi: $(STAMP)
+	$(PY) -m dce.api.openapi
+
+openapi-check: $(STAMP)
+	$(PY) -m dce.api.openapi --check
+
+## Static analysis of our code (medium or high severity fails); part of `make test`
+bandit: $(STAMP)
+	$(PY) -m bandit -q -r -ll layers/shared/python/dce functions local infra
+
+## Supply chain: bandit, then known vulnerabilities of the installed packages (needs PyPI's JSON API; not in CI)
+audit: bandit
+	$(PY) -m pip_audit --progress-spinner off --strict --skip-editable
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
@@ -49,6 +66,10 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/marketplace.py
 	$(PY) benchmarks/cold_start.py
+
+## WebSocket load: 1,000 connections x 100 ping/pong on a local exchange, and event delivery latency
+bench-ws: $(STAMP)
+	$(PY) benchmarks/websocket_load.py
 
 synth: $(STAMP)
 	npx --yes aws-cdk@2 synth -c env=$${ENV:-dev} --quiet

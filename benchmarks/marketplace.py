@@ -63,6 +63,9 @@ def round_trips() -> None:
             "DCE_JWT_SECRET": "benchmark-secret-0123456789-0123456789",
             "DCE_PASSWORD_TIME_COST": "1",
             "DCE_PASSWORD_MEMORY_KIB": "1024",
+            # Compliance checks run on a pinned clock inside TCPA hours, whenever the benchmark runs.
+            "DCE_ENV": "local",
+            "DCE_FIXED_NOW": "2025-06-18T19:00:00Z",
         }
     )
     from local.emulator import create_tables, start_moto

@@ -52,27 +52,47 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["DCE_AUCTION_STATE_MACHINE_ARN"] = deploy_auction_timer(settings().table_prefix)
             settings.cache_clear()
         ensure_admin(services().accounts, admin_email, admin_password)
+        # The events function pushes frames through this gateway's @connections API, as it would on AWS.
+        os.environ.setdefault("DCE_WS_ENDPOINT", f"http://{LOOPBACK}:{args.port}")
+        settings.cache_clear()
+
+        import logging
 
         import uvicorn
 
+        from dce.adapters.stream_records import STREAM_SOURCES
         from local.gateway import Gateway
+        from local.streams import EVENTS_AREA, StreamPoller, wake_on_moto_writes
+        from local.websocket import WS_PATH, HandshakeLogFilter
+
+        # The stream poller stands in for Lambda's DynamoDB event source; the gateway starts and stops it.
+        poller = StreamPoller(
+            STREAM_SOURCES,
+            settings().table_prefix,
+            lambda event: gateway.run(EVENTS_AREA, event),
+            wake=wake_on_moto_writes() if emulator.server is not None else None,
+        )
+        gateway = Gateway(background=[poller])
+        logging.getLogger("uvicorn.error").addFilter(HandshakeLogFilter())  # handshakes are logged with ?token=
 
         base = f"http://{LOOPBACK}:{args.port}"
         print(
             "\nDependable Call Exchange — local stack\n"
             f"  REST API   {base}/api/v1   (health: {base}/api/v1/health)\n"
+            f"  WebSocket  ws://{LOOPBACK}:{args.port}{WS_PATH}?token=<access token>\n"
             f"  AWS emu    {emulator.endpoint}\n"
             f"  Admin      {admin_email} / {admin_password}\n"
             "  Ctrl-C to stop\n",
             flush=True,
         )
         uvicorn.run(
-            Gateway(),
+            gateway,
             host=LOOPBACK,
             port=args.port,
             log_level="warning" if args.quiet else "info",
             access_log=not args.quiet,
             lifespan="on",
+            ws_max_size=128 * 1024,  # API Gateway's WebSocket message limit
         )
     finally:
         emulator.stop()

@@ -45,9 +45,10 @@ def start_moto(port: int | None = None) -> Emulator:
     """Start moto on loopback and point this process's boto3 at it (credentials are dummies)."""
     from moto.server import ThreadedMotoServer
 
-    from local.moto_patches import serialise_dynamodb_item_operations
+    from local.moto_patches import keep_streams_across_rollbacks, serialise_dynamodb_item_operations
 
     serialise_dynamodb_item_operations()
+    keep_streams_across_rollbacks()
     port = port or free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS call
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)

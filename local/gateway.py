@@ -15,22 +15,32 @@ import os
 import re
 import signal
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from dce.api.errors import error_body, error_headers
 from dce.api.routes import API_PREFIX, ROUTES, Route
 from local.events import authorizer_event, rest_event
 from local.lambda_runtime import invoke
+from local.openapi import PATH as OPENAPI_PATH
+from local.openapi import openapi_json
+from local.websocket import CONNECTIONS_PREFIX, WebSocketHub
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+class Background(Protocol):
+    """A service running beside the gateway (the stream poller)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -72,9 +82,17 @@ def _ignore_interrupts() -> None:
 class Gateway:
     """ASGI application routing each request to a handler run in a Lambda-like worker process."""
 
-    def __init__(self, routes: tuple[Route, ...] = ROUTES, pool: Executor | None = None) -> None:
+    def __init__(
+        self, routes: tuple[Route, ...] = ROUTES, pool: Executor | None = None, background: Sequence[Background] = ()
+    ) -> None:
         self._routes = compile_routes(routes)
         self._pool = pool or lambda_pool()
+        self.websockets = WebSocketHub(self._call)  # /ws/events and the @connections management API
+        self._background = tuple(background)  # e.g. the stream poller: started and stopped with the server
+
+    def run(self, area: str, event: dict[str, Any]) -> tuple[str, Any]:
+        """Invoke a function in the worker pool from another thread (the stream poller), and wait."""
+        return self._pool.submit(invoke, area, event).result()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed: list[str] = []
@@ -93,7 +111,13 @@ class Gateway:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope["type"] == "websocket":
+            await self.websockets.serve(scope, receive, send)
+            return
         if scope["type"] != "http":
+            return
+        if scope["path"].startswith(CONNECTIONS_PREFIX):
+            await self.websockets.manage(scope, receive, send)
             return
         request_id = str(uuid.uuid4())
         try:
@@ -115,8 +139,12 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                for service in self._background:
+                    service.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for service in self._background:
+                    await asyncio.to_thread(service.stop)  # it may be waiting for a worker: don't block the loop
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -125,9 +153,11 @@ class Gateway:
         method, path = scope["method"], scope["path"]
         if not path.startswith(API_PREFIX + "/"):
             raise HttpError("NOT_FOUND", "Route not found", 404)
+        if method == "GET" and path == OPENAPI_PATH:  # public, like /health; not a Lambda route
+            return 200, {"Content-Type": "application/json", "X-Request-Id": request_id}, openapi_json()
         route, params = self.match(method, path)
         headers = _headers(scope)
-        body = await _read_body(receive, headers)
+        body = await _read_body(receive, headers, route.max_body_bytes)
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         client = (scope.get("client") or ("127.0.0.1", 0))[0]
         event = rest_event(route, scope["path"], params, headers, body, query, request_id, client)
@@ -164,17 +194,18 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
-async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int = MAX_BODY_BYTES) -> bytes:
+    too_large = HttpError("PAYLOAD_TOO_LARGE", f"Request body exceeds {limit // 1024} KiB", 413)
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise HttpError("PAYLOAD_TOO_LARGE", "Request body exceeds 64 KiB", 413)
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
     chunks, size = [], 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HttpError("PAYLOAD_TOO_LARGE", "Request body exceeds 64 KiB", 413)
+        if size > limit:
+            raise too_large
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)

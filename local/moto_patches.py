@@ -75,3 +75,48 @@ def run_lambdas_in_process(resolve: Callable[[str], Callable[[dict[str, Any]], t
 
     invoke.__dce_original__ = original  # type: ignore[attr-defined]
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+
+
+def keep_streams_across_rollbacks() -> None:
+    """Give DynamoDB streams AWS's behaviour across failed transactions. Idempotent.
+
+    moto rolls a failed `TransactWriteItems` back by swapping in a deep copy of each table it touched,
+    stream shard included: a reader's shard iterator then points at the discarded shard and never sees
+    another record (seen as the local stream poller going silent after the first refused bid). Here
+    the original shard stays in place, minus any record the failed transaction appended, as on AWS
+    where a cancelled transaction leaves no stream record. Spent shard iterators are forgotten (moto
+    keeps every one forever; a poller never reuses them). Touches moto 5.2.5 internals.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    transact = DynamoDBBackend.transact_write_items
+    if not getattr(transact, "__dce_streams_kept__", False):
+
+        def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+            with _LOCK:  # the same lock as every item operation: nothing appends in between
+                shards = {name: t.stream_shard for name, t in self.tables.items() if t.stream_shard is not None}
+                try:
+                    transact(self, transact_items)
+                except Exception:
+                    for name, shard in shards.items():
+                        restored = self.tables.get(name)
+                        if restored is not None and restored.stream_shard is not shard:
+                            del shard.items[len(restored.stream_shard.items) :]
+                            shard.table, restored.stream_shard = restored, shard
+                    raise
+
+        transact_write_items.__dce_streams_kept__ = True  # type: ignore[attr-defined]
+        transact_write_items.__dce_locked__ = True  # type: ignore[attr-defined]
+        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+    get_records = DynamoDBStreamsBackend.get_records
+    if not getattr(get_records, "__dce_forgets__", False):
+
+        def get_records_once(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+            page: dict[str, Any] = get_records(self, iterator_arn, limit)
+            self.shard_iterators.pop(iterator_arn, None)
+            return page
+
+        get_records_once.__dce_forgets__ = True  # type: ignore[attr-defined]
+        DynamoDBStreamsBackend.get_records = get_records_once  # type: ignore[method-assign]

@@ -25,6 +25,17 @@ TEST_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # The compliance checks' clock, pinned so TCPA hours never depend on when the suite runs: a
+    # Wednesday 15:00 in New York, 12:00 in California, 09:00 in Hawaii (inside 08:00-21:00).
+    "DCE_FIXED_NOW": "2025-06-18T19:00:00Z",
+    # Suites create many calls per buyer within one (pinned) hour; velocity is tested on its own.
+    "DCE_CALLS_PER_HOUR": "100000",
+    # Suites share one caller (admin) and one client IP across many tests: rate limits and login brute-force
+    # limits are tested on their own (tests/security/test_rate_limits.py).
+    "DCE_RATE_LIMIT_PER_SECOND": "100000",
+    "DCE_RATE_LIMIT_BURST": "100000",
+    "DCE_LOGIN_FAILURES_PER_EMAIL": "100000",
+    "DCE_LOGIN_FAILURES_PER_IP": "100000",
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)

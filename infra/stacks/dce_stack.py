@@ -1,4 +1,4 @@
-"""The whole walking skeleton of one environment: tables, JWT key, functions, auction timer, API.
+"""The whole walking skeleton of one environment: tables, JWT key, functions, auction timer, API, WebSocket events.
 Composition only."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from infra.constructs.auction_timer import AuctionTimer
 from infra.constructs.data import DataTables, pascal_case
 from infra.constructs.functions import AreaFunctions
 from infra.constructs.secrets import JwtSigningKey
+from infra.constructs.websocket import EVENTS_AREA, WS_AREA, WebSocketEvents
 from infra.settings import Settings
 
 
@@ -63,7 +64,17 @@ class DceStack(Stack):
             authorizer_function=self.functions.authorizer,
         )
 
+        self.websocket = WebSocketEvents(
+            self,
+            "WebSocket",
+            settings=settings,
+            ws_function=self.functions.by_area[WS_AREA],
+            events_function=self.functions.by_area[EVENTS_AREA],
+            tables=self.tables,
+        )
+
         CfnOutput(self, "ApiUrl", value=self.api.api.url + API_PREFIX.lstrip("/"), description="API base URL")
+        CfnOutput(self, "WebSocketUrl", value=self.websocket.stage.url, description="WebSocket events: ?token=<jwt>")
         for name, table in self.tables.all.items():
             CfnOutput(self, f"{pascal_case(name)}TableName", value=table.table_name)
         CfnOutput(self, "JwtSecretArn", value=self.jwt_key.secret.secret_arn)

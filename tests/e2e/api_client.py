@@ -1,4 +1,5 @@
-"""A small client for the exchange's HTTP API, used by the end-to-end tests."""
+"""A small client for the exchange's HTTP API, used by the end-to-end tests. Every response it receives
+is checked against the OpenAPI document (tests/contract/openapi_contract.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from tests.contract import openapi_contract
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -29,9 +32,13 @@ class User:
 
 
 class ApiClient:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, check_contract: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        hooks = {"response": [self._check_contract]} if check_contract else {}
+        self.http = httpx.Client(base_url=self.base_url, timeout=30, event_hooks=hooks)
+
+    def _check_contract(self, response: httpx.Response) -> None:
+        openapi_contract.check(response, self.base_url)
 
     def request(self, method: str, path: str, user: User | None = None, **kwargs: Any) -> httpx.Response:
         headers = {**(user.auth if user else {}), **kwargs.pop("headers", {})}

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,23 +23,22 @@ ADMIN_EMAIL = "admin@dce.local"
 ADMIN_PASSWORD = "e2e-admin-password-123"
 
 
-@pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
-    if os.environ.get("DCE_BASE_URL"):
-        yield os.environ["DCE_BASE_URL"].rstrip("/")
-        return
+@contextmanager
+def local_stack(**env: str) -> Iterator[str]:
+    """`python -m local` on a free loopback port with the test settings plus `env`; yields its API URL."""
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "DCE_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
         "DCE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "DCE_WORKERS": "2",
+        **env,
     }
-    env.pop("AWS_ENDPOINT_URL", None)
+    environment.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
         [sys.executable, "-m", "local", "--port", str(port), "--quiet"],
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -64,6 +64,15 @@ def base_url() -> Iterator[str]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    if os.environ.get("DCE_BASE_URL"):
+        yield os.environ["DCE_BASE_URL"].rstrip("/")
+        return
+    with local_stack() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

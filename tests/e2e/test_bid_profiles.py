@@ -64,3 +64,18 @@ def test_matching_profiles_bid_automatically_when_an_auction_opens(api: ApiClien
     by_seller = {b["seller_id"]: b["amount"] for b in bids}
     assert by_seller.get(matching.id) == 12.50
     assert over_budget.id not in by_seller and inactive.id not in by_seller
+
+
+def test_the_state_comes_from_the_consumers_area_code(api: ApiClient, buyer: User):
+    california, new_york = api.sign_up("seller"), api.sign_up("seller")
+    for seller, state in ((california, "CA"), (new_york, "NY")):
+        criteria = {"geography": {"countries": ["US"], "states": [state]}, "call_type": ["state-test"]}
+        api.post("/bid-profiles", {"criteria": criteria, "auto_bid": {"amount": 3.00}}, seller)
+    call = api.post(
+        "/calls",
+        {"from_number": "+14155551234", "to_number": "+18005551234", "direction": "inbound", "call_type": "state-test"},
+        buyer,
+    ).json()
+    auction = api.post("/auctions", {"call_id": call["id"], "duration": 600}, buyer).json()
+    sellers = {b["seller_id"] for b in api.get(f"/auctions/{auction['id']}", buyer).json()["bids"]}
+    assert california.id in sellers and new_york.id not in sellers

@@ -47,6 +47,13 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def only_streams(resource: Any) -> bool:
+    """Whether every resource of a statement is a table's stream (`Fn::GetAtt [<table>, StreamArn]`)."""
+    return all(
+        isinstance(r, dict) and r.get("Fn::GetAtt", [None, None])[1:] == ["StreamArn"] for r in as_list(resource)
+    )
+
+
 _SUBSTITUTION = re.compile(r"^\$\{([A-Za-z0-9_]+)\}$")
 _REFERENCE_MARKER = re.compile(r"^<<refs:([A-Za-z0-9,]*)>>$")
 
@@ -144,8 +151,8 @@ class Synthesized:
         granted: dict[str, set[str]] = {}
         for statement in self.role_statements(function_logical_id):
             actions = {a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")}
-            if statement["Effect"] != "Allow" or not actions:
-                continue
+            if statement["Effect"] != "Allow" or not actions or only_streams(statement["Resource"]):
+                continue  # reading a table's stream (an event source) is not access to its items
             for table in referenced_ids(statement["Resource"]) & tables:
                 granted.setdefault(table, set()).update(actions)
         return granted

@@ -61,8 +61,11 @@ def test_api_gateway_may_invoke_the_authorizer_and_the_route_functions(dev: Synt
     (authorizer_id,) = dev.of_type("AWS::ApiGateway::Authorizer")
     (api_id,) = dev.of_type("AWS::ApiGateway::RestApi")
     invokable: dict[str, list[object]] = {}
+    websocket_apis = set(dev.of_type("AWS::ApiGatewayV2::Api"))
     for permission in dev.of_type("AWS::Lambda::Permission").values():
         props = permission["Properties"]
+        if referenced_ids(props["SourceArn"]) & websocket_apis:
+            continue  # the WebSocket API's routes: tests/infra/test_websocket.py
         assert props["Principal"] == "apigateway.amazonaws.com"
         assert props["Action"] == "lambda:InvokeFunction"
         assert api_id in referenced_ids(props["SourceArn"]), "only our API may invoke"

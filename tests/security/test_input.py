@@ -187,6 +187,23 @@ def test_a_body_over_64_kib_is_payload_too_large(api: ApiClient, buyer: User):
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
 
 
+BODY_ROUTES = [r for r in ROUTES if r.method in {"POST", "PUT", "PATCH"}]
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_every_route_refuses_a_body_over_its_limit_and_a_body_that_is_not_json(
+    api: ApiClient, admin: User, route: Route
+):
+    """Driven by ROUTES: 64 KiB unless the route says otherwise (413), and JSON only (415)."""
+    user = None if route.public else admin  # admins may call every protected route
+    path = re.sub(r"\{\w+\}", str(uuid.uuid4()), route.path)
+    too_big = b'{"pad": "' + b"x" * route.max_body_bytes + b'"}'
+    json_type = {"Content-Type": "application/json"}
+    assert_error(api.request(route.method, path, user, content=too_big, headers=json_type), 413, "PAYLOAD_TOO_LARGE")
+    not_json = api.request(route.method, path, user, content=b"{}", headers={"Content-Type": "text/plain"})
+    assert_error(not_json, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
 def test_a_streamed_body_over_64_kib_without_a_length_is_payload_too_large(api: ApiClient):
     def chunks() -> Iterator[bytes]:
         yield b'{"pad": "'

@@ -4,6 +4,8 @@ UNAUTHORIZED with `WWW-Authenticate: Bearer`; HS256 is the only algorithm accept
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -12,6 +14,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.conftest import JWT_SECRET
 from tests.e2e.api_client import ApiClient, User
@@ -70,6 +73,29 @@ def forged_key(api: ApiClient, user: User) -> dict[str, str]:
     return {"X-API-Key": f"{prefix}_{'A' * 43}"}
 
 
+def without_signature(real_token: str) -> str:
+    header, payload, _ = real_token.split(".")
+    return f"{header}.{payload}."
+
+
+# An attacker's own key pairs: "alg swap" tokens verify only against the attacker's public keys.
+ATTACKER_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+ATTACKER_EC = ec.generate_private_key(ec.SECP256R1())
+
+
+def with_embedded_key(user: User) -> str:
+    """RS256 signed with the attacker's key, the matching public key embedded in the header (`jwk`)."""
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(ATTACKER_RSA.public_key()))
+    return jwt.encode(claims(user), ATTACKER_RSA, algorithm="RS256", headers={"jwk": public})
+
+
+def empty_key_token(user: User) -> str:
+    """HS256 keyed with b"" and a `kid` naming an empty file: a server that loads keys by `kid` would accept it."""
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': '../../../../dev/null'})}.{b64(claims(user))}"
+    signature = hmac.new(b"", signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
+
+
 FUTURE = 10**9  # seconds from now: ~30 years
 BAD_CREDENTIALS: dict[str, Headers] = {
     "missing header": lambda api, u: {},
@@ -84,12 +110,19 @@ BAD_CREDENTIALS: dict[str, Headers] = {
     "alg none, uppercase": lambda api, u: bearer(f"{b64({'alg': 'NONE', 'typ': 'JWT'})}.{b64(claims(u))}."),
     "alg HS512 with the right secret": lambda api, u: bearer(token(u, algorithm="HS512")),
     "alg HS384 with the right secret": lambda api, u: bearer(token(u, algorithm="HS384")),
+    "alg swap to RS256 (attacker's key)": lambda api, u: bearer(jwt.encode(claims(u), ATTACKER_RSA, algorithm="RS256")),
+    "alg swap to ES256 (attacker's key)": lambda api, u: bearer(jwt.encode(claims(u), ATTACKER_EC, algorithm="ES256")),
+    "alg swap to PS256 (attacker's key)": lambda api, u: bearer(jwt.encode(claims(u), ATTACKER_RSA, algorithm="PS256")),
+    "attacker's key embedded as jwk": lambda api, u: bearer(with_embedded_key(u)),
+    "kid pointing at an empty file, signed with an empty key": lambda api, u: bearer(empty_key_token(u)),
+    "signature stripped": lambda api, u: bearer(without_signature(u.access_token)),
     "wrong iss": lambda api, u: bearer(token(u, iss="someone-else")),
     "wrong aud": lambda api, u: bearer(token(u, aud="refresh")),
     "no aud": lambda api, u: bearer(token(u, aud=DROP)),
     "missing exp": lambda api, u: bearer(token(u, exp=DROP)),
     "iat in the future": lambda api, u: bearer(token(u, iat=int(time.time()) + FUTURE, exp=int(time.time()) + FUTURE)),
     "nbf in the future": lambda api, u: bearer(token(u, nbf=int(time.time()) + FUTURE)),
+    "not yet valid: nbf in two minutes": lambda api, u: bearer(token(u, nbf=int(time.time()) + 120)),
     "unknown role": lambda api, u: bearer(token(u, role="superuser")),
     "tampered payload (role changed)": lambda api, u: bearer(with_admin_role(u.access_token)),
     "refresh token as access token": lambda api, u: bearer(u.refresh_token),

@@ -21,6 +21,13 @@ def test_a_partial_update_changes_only_the_fields_it_names():
     assert before.merged({"geography": {"states": ["TX"]}}).states == ("TX",)
 
 
+def test_a_list_given_as_null_is_cleared_like_an_empty_one():
+    """Found by fuzzing: `{"geography": {"countries": null}}` was a 500."""
+    before = Criteria(countries=("US",), states=("CA",), call_types=("sales",), keywords=("auto",))
+    patch = {"geography": {"countries": None, "states": None}, "call_type": None, "keywords": None}
+    assert before.merged(patch) == Criteria()
+
+
 def test_empty_criteria_match_any_call_and_keywords_match_case_insensitively():
     assert profile(Criteria()).matches(CA_SALES)
     assert profile(Criteria(keywords=("INSURANCE",))).matches(CA_SALES)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from dce.api.pagination import CursorCodec, parse_limit
+from dce.api.pagination import CursorCodec
 from dce.domain.errors import ValidationFailed
 
 
@@ -18,14 +18,3 @@ def test_a_cursor_round_trips_and_cannot_be_forged():
     with pytest.raises(ValidationFailed):
         CursorCodec("other" * 10).decode(cursor)
     assert codec.encode(None) is None and codec.decode(None) is None
-
-
-@pytest.mark.parametrize(("raw", "limit"), [(None, 50), ("", 50), ("1", 1), ("100", 100)])
-def test_limits_default_to_50_and_allow_1_to_100(raw, limit):
-    assert parse_limit(raw) == limit
-
-
-@pytest.mark.parametrize("raw", ["0", "101", "-1", "ten", "1.5"])
-def test_out_of_range_limits_are_refused(raw):
-    with pytest.raises(ValidationFailed):
-        parse_limit(raw)

@@ -6,7 +6,7 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr
 
 JWT_ISSUER = "dependable-call-exchange"
 JWT_AUDIENCE = "api"
@@ -30,6 +30,19 @@ class Settings(BaseModel):
     # argon2 cost; tests lower it (never in deployed environments: infra sets nothing here).
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65536, ge=8)
+    # Velocity: more calls than this an hour from one account → 403 FRAUD_SUSPECTED.
+    calls_per_hour: int = Field(default=100, ge=1)
+    # Pins the compliance checks' clock (TCPA tests over HTTP); ignored unless env is local or test.
+    fixed_now: AwareDatetime | None = None
+    # Requests per caller (account, or client IP when anonymous): a token bucket shared by every instance.
+    rate_limit_per_second: float = Field(default=100, gt=0)
+    rate_limit_burst: int = Field(default=150, ge=1)
+    # Brute force: failed logins per email and per client IP within a fixed window → 429 until it ends.
+    login_failures_per_email: int = Field(default=10, ge=1)
+    login_failures_per_ip: int = Field(default=100, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    # The WebSocket API's @connections endpoint (the stage's callback URL; the local gateway on the dev stack).
+    ws_endpoint: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:

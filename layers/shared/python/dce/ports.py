@@ -25,6 +25,13 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
+class Counters(Protocol):
+    """Counters by name shared by every instance (a fixed window is part of the name)."""
+
+    def read(self, keys: list[str]) -> dict[str, int]: ...
+    def increment(self, keys: list[str], expires_at_epoch: int) -> None: ...
+
+
 class AccountRepo(Protocol):
     def create(self, account: Account, opening_credit: LedgerEntry | None) -> None:
         """Store a new account, its email claim and its opening credit atomically; EmailTaken if claimed."""

@@ -88,6 +88,7 @@ CALLS = Table(
         Index("by_buyer", Key("buyer_id"), Key("created_at")),
         Index("by_seller", Key("seller_id"), Key("created_at")),
     ),
+    stream=True,  # feeds the events function (call.created, call.routed, ...)
 )
 
 AUCTIONS = Table(
@@ -95,6 +96,7 @@ AUCTIONS = Table(
     Key("id"),
     # Sparse: only open auctions carry `open_flag`, so listing open auctions is one small query.
     indexes=(Index("open_by_end", Key("open_flag"), Key("ends_at")),),
+    stream=True,  # auction.opened, auction.closed (buyer)
 )
 # A seller's one live bid per auction is the item (auction_id, seller_id): "not higher" is a condition.
 BIDS = Table(
@@ -102,6 +104,7 @@ BIDS = Table(
     Key("auction_id"),
     Key("seller_id"),
     indexes=(Index("by_id", Key("id")), Index("by_seller", Key("seller_id"), Key("placed_at"))),
+    stream=True,  # bid.placed, auction.closed (each bidder: won/lost)
 )
 # Sparse `active_flag` on active profiles: opening an auction reads only those (auto-bid).
 BID_PROFILES = Table(
@@ -113,6 +116,24 @@ BID_PROFILES = Table(
 IDEMPOTENCY = Table("idempotency", Key("id"), ttl_attribute="expiration")
 # Fixed-window counters (velocity limits): atomic ADD with a condition, expired by TTL.
 COUNTERS = Table("counters", Key("key"), ttl_attribute="expires_at_epoch")
+# Do-Not-Call listings, one item per E.164 number; an expiring listing also carries a TTL.
+DNC = Table("dnc", Key("phone_number"), ttl_attribute="expires_at_epoch")
+# Compliance settings: (tcpa, hours) and (geo, state#CA | country#44). The pre-call check reads the DNC
+# item and these in ONE BatchGetItem; listing the restrictions is one Query on pk = geo.
+COMPLIANCE_SETTINGS = Table("compliance_settings", Key("pk"), Key("sk"))
+# Rate limits shared by every instance: a token bucket per caller and failed-login counters; idle items expire.
+RATE_LIMITS = Table("rate_limits", Key("key"), ttl_attribute="expires_at_epoch")
+
+# Open WebSocket connections (API Gateway's 2 h limit as TTL), found by account for the fan-out; admin
+# connections also carry a sparse `admin_flag` so "admins see everything" is one small query.
+CONNECTIONS = Table(
+    "connections",
+    Key("id"),
+    indexes=(Index("by_account", Key("account_id"), Key("id")), Index("admins", Key("admin_flag"), Key("id"))),
+    ttl_attribute="expires_at_epoch",
+)
+# Domain events as delivered (id derived from the stream record: a redelivery rewrites the same item).
+EVENTS = Table("events", Key("id"), ttl_attribute="expires_at_epoch")
 
 TABLES: tuple[Table, ...] = (
     ACCOUNTS,
@@ -126,4 +147,9 @@ TABLES: tuple[Table, ...] = (
     COUNTERS,
     BID_PROFILES,
     IDEMPOTENCY,
+    DNC,
+    COMPLIANCE_SETTINGS,
+    CONNECTIONS,
+    EVENTS,
+    RATE_LIMITS,
 )

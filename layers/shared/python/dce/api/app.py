@@ -27,6 +27,7 @@ from dce.api.errors import (
     safe_validation_message,
 )
 from dce.api.idempotency import idempotency_key, once
+from dce.api.rate_limit import take_token
 from dce.api.routes import API_PREFIX, find_route
 from dce.domain.errors import DomainError, ValidationFailed
 from dce.domain.principal import Principal
@@ -60,18 +61,20 @@ def caller(router: Router | APIGatewayRestResolver) -> Principal:
 
 
 def edge_checks(event: Mapping[str, Any]) -> Principal | None:
-    """What must hold before any validation: the role allowed on the route, then the body's size,
-    media type and JSON syntax. Runs before Powertools' validation so a wrong role is always 403."""
+    """What must hold before any validation: the caller's rate limit, the role allowed on the route, then
+    the body's size, media type and JSON syntax. Runs before Powertools' validation so a wrong role is 403."""
     route = find_route(str(event.get("httpMethod", "")), str(event.get("resource", "")))
     principal = None
+    take_token(event)
     if route is not None and not route.public:
         principal = require(principal_from_event(dict(event)), route.roles)
     body = event.get("body")
     if event.get("httpMethod") in BODY_METHODS and body:
         if event.get("isBase64Encoded"):
             raise UnsupportedMediaType()
-        if len(str(body).encode()) > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
+        limit = route.max_body_bytes if route is not None else MAX_BODY_BYTES
+        if len(str(body).encode()) > limit:
+            raise PayloadTooLarge(f"Request body exceeds {limit // 1024} KiB")
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
         if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise UnsupportedMediaType()
@@ -95,7 +98,7 @@ class DceResolver(APIGatewayRestResolver):
             rid = str((event.get("requestContext") or {}).get("requestId") or "unknown")
             return {
                 "statusCode": STATUS_BY_CODE[error.code],
-                "headers": {"Content-Type": "application/json", **error_headers(error.code, rid)},
+                "headers": {"Content-Type": "application/json", **error_headers(error.code, rid, error.retry_after)},
                 "body": error_body(error.code, error.message, rid),
                 "isBase64Encoded": False,
             }

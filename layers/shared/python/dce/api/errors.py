@@ -42,6 +42,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "RATE_LIMITED": 429,
     "INTERNAL_ERROR": 500,
+    "COMPLIANCE_UNAVAILABLE": 503,  # fail closed: a call whose compliance check could not be made
 }
 
 
@@ -52,26 +53,32 @@ def error_body(code: str, message: str, request_id: str, details: list[dict[str,
     return json.dumps({"error": error})
 
 
-def error_headers(code: str, request_id: str) -> dict[str, str]:
+def error_headers(code: str, request_id: str, retry_after: int | None = None) -> dict[str, str]:
     headers = {"X-Request-Id": request_id}
     if STATUS_BY_CODE.get(code) == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="dce"'
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return headers
 
 
 def error_response(
-    code: str, message: str, request_id: str, details: list[dict[str, Any]] | None = None
+    code: str,
+    message: str,
+    request_id: str,
+    details: list[dict[str, Any]] | None = None,
+    retry_after: int | None = None,
 ) -> Response[str]:
     return Response(
         status_code=STATUS_BY_CODE[code],
         content_type=content_types.APPLICATION_JSON,
         body=error_body(code, message, request_id, details),
-        headers=error_headers(code, request_id),
+        headers=error_headers(code, request_id, retry_after),
     )
 
 
 def domain_error_response(error: DomainError, request_id: str) -> Response[str]:
-    return error_response(error.code, error.message, request_id, error.details)
+    return error_response(error.code, error.message, request_id, error.details, error.retry_after)
 
 
 # pydantic error types whose message quotes the client's input; we say something generic instead.

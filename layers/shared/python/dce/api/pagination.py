@@ -1,4 +1,4 @@
-"""Opaque, tamper-proof list cursors and `?limit=` parsing."""
+"""Opaque, tamper-proof list cursors."""
 
 from __future__ import annotations
 
@@ -10,17 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from dce.domain.errors import ValidationFailed
-from dce.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 MAX_CURSOR_LENGTH = 2048
-
-
-def parse_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationFailed(f"Invalid limit: must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
 
 
 class CursorCodec:

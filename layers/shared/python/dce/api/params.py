@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from dce.api.pagination import parse_limit
+from dce.api.pagination import MAX_CURSOR_LENGTH
 from dce.api.schemas.common import next_link
 from dce.bootstrap import services
 from dce.domain.errors import InvalidUuid
-from dce.domain.pages import Page
+from dce.domain.pages import MAX_LIMIT, Page
 from dce.domain.principal import Principal
 
 
@@ -25,11 +26,16 @@ def parse_uuid(raw: str) -> str:
         raise InvalidUuid() from exc
 
 
-def page_request(router: Router) -> tuple[int, dict[str, Any] | None]:
-    """`?limit=` and `?cursor=` of the current request, validated."""
-    event = router.current_event
-    limit = parse_limit(event.get_query_string_value("limit"))
-    return limit, services().cursors.decode(event.get_query_string_value("cursor"), _cursor_scope(router))
+# `?limit=` and `?cursor=` of every list: declared on the route, so Powertools validates and documents them.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
+Cursor = Annotated[
+    str | None, Query(max_length=MAX_CURSOR_LENGTH, description='Opaque cursor from the `Link: rel="next"` header')
+]
+
+
+def page_start(router: Router, cursor: str | None) -> dict[str, Any] | None:
+    """Where the page starts: the decoded `?cursor=`, valid only for this list and caller."""
+    return services().cursors.decode(cursor, _cursor_scope(router))
 
 
 def page_response(router: Router, limit: int, page: Page[Any], items: list[BaseModel]) -> Response[Any]:
@@ -45,3 +51,10 @@ def _cursor_scope(router: Router) -> str:
     principal = router.context.get("principal")
     account_id = principal.account_id if isinstance(principal, Principal) else ""
     return f"{router.current_event.path}|{account_id}"
+
+
+def client_ip(router: Router) -> str | None:
+    """The caller's address as API Gateway saw it (`requestContext.identity.sourceIp`)."""
+    identity = (router.current_event.raw_event.get("requestContext") or {}).get("identity") or {}
+    source = identity.get("sourceIp")
+    return str(source) if source else None

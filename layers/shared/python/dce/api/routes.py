@@ -17,10 +17,15 @@ from dce.adapters.tables import (
     BID_PROFILES,
     BIDS,
     CALLS,
+    COMPLIANCE_SETTINGS,
+    CONNECTIONS,
     COUNTERS,
+    DNC,
     EMAILS,
+    EVENTS,
     IDEMPOTENCY,
     LEDGER,
+    RATE_LIMITS,
     SESSIONS,
     Table,
 )
@@ -35,6 +40,7 @@ BUYER = (Role.BUYER, Role.ADMIN)
 SELLER = (Role.SELLER, Role.ADMIN)
 ADMIN = (Role.ADMIN,)
 PUBLIC: tuple[Role, ...] = ()
+MAX_BODY_BYTES = 64 * 1024  # the contract's limit (413 PAYLOAD_TOO_LARGE above it); a route may set its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,7 @@ class Route:
     path: str  # API Gateway resource path below API_PREFIX, `{name}` for path parameters
     area: str  # which Lambda function serves it: functions/<area>/handler.py
     roles: tuple[Role, ...]
+    max_body_bytes: int = MAX_BODY_BYTES
 
     @property
     def public(self) -> bool:
@@ -101,10 +108,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/bid-profiles/{id}", "bids", SELLER),
     Route("PUT", "/bid-profiles/{id}", "bids", SELLER),
     Route("DELETE", "/bid-profiles/{id}", "bids", SELLER),
+    Route("POST", "/compliance/dnc", "compliance", ADMIN),
+    # Up to 10,000 numbers a request do not fit in 64 KiB: this route alone accepts 256 KiB.
+    Route("POST", "/compliance/dnc/import", "compliance", ADMIN, max_body_bytes=256 * 1024),
+    Route("GET", "/compliance/dnc/{phone}", "compliance", ALL),
+    Route("DELETE", "/compliance/dnc/{phone}", "compliance", ADMIN),
+    Route("PUT", "/compliance/tcpa/hours", "compliance", ADMIN),
+    Route("GET", "/compliance/tcpa/hours", "compliance", ALL),
+    Route("POST", "/compliance/geographic/restrictions", "compliance", ADMIN),
+    Route("GET", "/compliance/geographic/restrictions", "compliance", ADMIN),
+    Route("DELETE", "/compliance/geographic/restrictions/{state}", "compliance", ADMIN),
 )
 
-# Every API function records Idempotency-Key responses.
-IDEMPOTENT: tuple[tuple[Table, Access], ...] = ((IDEMPOTENCY, "write"),)
+# Every API function's edge checks (DceResolver): Idempotency-Key records and the callers' rate-limit buckets.
+API_EDGE: tuple[tuple[Table, Access], ...] = ((IDEMPOTENCY, "write"), (RATE_LIMITS, "write"))
 
 AREAS: tuple[Area, ...] = (
     Area(
@@ -115,13 +132,24 @@ AREAS: tuple[Area, ...] = (
             (API_KEYS, "write"),
             (SESSIONS, "write"),
             (LEDGER, "write"),
-            *IDEMPOTENT,
+            *API_EDGE,
         ),
     ),
     # Routing closes auctions and completion moves money: calls touches the marketplace tables too.
+    # Creating a call runs the compliance checks: it reads DNC and settings and counts call velocity.
     Area(
         "calls",
-        ((CALLS, "write"), (ACCOUNTS, "write"), (LEDGER, "write"), (AUCTIONS, "write"), (BIDS, "write"), *IDEMPOTENT),
+        (
+            (CALLS, "write"),
+            (ACCOUNTS, "write"),
+            (LEDGER, "write"),
+            (AUCTIONS, "write"),
+            (BIDS, "write"),
+            *API_EDGE,
+            (DNC, "read"),
+            (COMPLIANCE_SETTINGS, "read"),
+            (COUNTERS, "write"),
+        ),
     ),
     # Opening an auction places the automatic bids of matching profiles.
     Area(
@@ -132,15 +160,24 @@ AREAS: tuple[Area, ...] = (
             (BIDS, "write"),
             (BID_PROFILES, "read"),
             (COUNTERS, "write"),
-            *IDEMPOTENT,
+            *API_EDGE,
         ),
         starts_auction_timer=True,
     ),
-    Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "write"), *IDEMPOTENT)),
+    Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "write"), *API_EDGE)),
     # The Step Functions task that closes an auction when its timer fires.
     Area("auction_close", ((AUCTIONS, "write"), (BIDS, "write")), folder="auctions", module="close"),
     # The Lambda authorizer only reads API keys (JWTs are verified without a lookup).
     Area("authorizer", ((API_KEYS, "read"),)),
+    Area("compliance", ((DNC, "write"), (COMPLIANCE_SETTINGS, "write"), *API_EDGE)),
+    # The WebSocket API ($connect, $disconnect, $default): registers connections and their topics.
+    Area("ws", ((CONNECTIONS, "write"),)),
+    # Reads the streams of calls, auctions and bids; records events and pushes them to the connections of
+    # their audience (deleting gone ones). Reads auctions, calls and profiles to resolve that audience.
+    Area(
+        "events",
+        ((EVENTS, "write"), (CONNECTIONS, "write"), (AUCTIONS, "read"), (CALLS, "read"), (BID_PROFILES, "read")),
+    ),
 )
 
 

@@ -25,13 +25,14 @@ class Criteria:
     max_budget: Decimal | None = None
 
     def merged(self, patch: dict[str, Any]) -> Criteria:
-        """A partial update: only the fields present in `patch` change (geography merges one level down)."""
+        """A partial update: only the fields present in `patch` change (geography merges one level down);
+        a list given as null is cleared, like an empty one ("any")."""
         geography = patch.get("geography") or {}
         return Criteria(
-            countries=tuple(geography["countries"]) if "countries" in geography else self.countries,
-            states=tuple(geography["states"]) if "states" in geography else self.states,
-            call_types=tuple(patch["call_type"]) if "call_type" in patch else self.call_types,
-            keywords=tuple(patch["keywords"]) if "keywords" in patch else self.keywords,
+            countries=tuple(geography["countries"] or ()) if "countries" in geography else self.countries,
+            states=tuple(geography["states"] or ()) if "states" in geography else self.states,
+            call_types=tuple(patch["call_type"] or ()) if "call_type" in patch else self.call_types,
+            keywords=tuple(patch["keywords"] or ()) if "keywords" in patch else self.keywords,
             max_budget=check_budget(patch["max_budget"]) if "max_budget" in patch else self.max_budget,
         )
 

@@ -13,6 +13,7 @@ class DomainError(Exception):
 
     code = "BAD_REQUEST"
     default_message = "Bad request"
+    retry_after: int | None = None  # seconds; set when retrying later can succeed (429)
 
     def __init__(self, message: str | None = None, details: list[dict[str, Any]] | None = None) -> None:
         self.message = message or self.default_message
@@ -79,6 +80,15 @@ class ApiKeyNotFound(NotFound):
     default_message = "API key not found"
 
 
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+    default_message = "Too many requests: retry later"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class EmailTaken(DomainError):
     code = "EMAIL_TAKEN"
     default_message = "An account with this email already exists"
@@ -127,3 +137,25 @@ class BidNotHigher(DomainError):
 class NoBidsAvailable(DomainError):
     code = "NO_BIDS_AVAILABLE"
     default_message = "No bids available for this call"
+
+
+class DncBlocked(DomainError):
+    code = "DNC_BLOCKED"
+    default_message = "Call refused: the number is on a DNC (Do Not Call) list"
+
+
+class TcpaViolation(DomainError):
+    code = "TCPA_VIOLATION"
+    default_message = "Call refused: outside TCPA calling hours in the called party's local time"
+
+
+class GeoRestricted(DomainError):
+    code = "GEO_RESTRICTED"
+    default_message = "Call refused: geographic restriction on the number's location"
+
+
+class ComplianceUnavailable(DomainError):
+    """A compliance check could not be made (store error): the call is refused, never let through."""
+
+    code = "COMPLIANCE_UNAVAILABLE"
+    default_message = "Call refused: compliance checks are unavailable, retry later"

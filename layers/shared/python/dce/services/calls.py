@@ -23,6 +23,7 @@ from dce.domain.phone import PhoneNumber
 from dce.domain.principal import Principal
 from dce.ports import AccountRepo, AuctionRepo, BillingRepo, CallRepo, Clock, IdGen
 from dce.services.auctions import AuctionService
+from dce.services.compliance import ComplianceService
 from dce.services.retry import backoff
 
 MAX_CALL_SECONDS = 86400
@@ -49,9 +50,11 @@ class CallService:
         billing: BillingRepo,
         clock: Clock,
         ids: IdGen,
+        compliance: ComplianceService,
     ) -> None:
         self._calls, self._accounts, self._auctions = calls, accounts, auctions
         self._auction_service, self._billing, self._clock, self._ids = auction_service, billing, clock, ids
+        self._compliance = compliance
 
     def create(self, caller: Principal, new: NewCall) -> Call:
         from_number = PhoneNumber.parse(new.from_number, "from number")
@@ -61,6 +64,8 @@ class CallService:
             raise AccountNotFound()
         if account.balance < 0:
             raise InsufficientFunds()
+        # DNC, TCPA hours, geography and velocity, before anything about the call is written.
+        self._compliance.screen(caller.account_id, new.direction, from_number, to_number)
         now = self._clock.now()
         call = Call(
             id=self._ids.new_id(),

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
-from dce.api.params import page_request, page_response, parse_uuid
+from dce.api.params import Cursor, Limit, client_ip, page_response, page_start, parse_uuid
 from dce.api.schemas.accounts import (
     AccountOut,
     AdminUserIn,
@@ -28,6 +28,7 @@ from dce.api.schemas.accounts import (
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
 from dce.domain.accounts import Role
+from dce.domain.pages import DEFAULT_LIMIT
 from dce.services.accounts import NewAccount
 
 router = Router()
@@ -52,7 +53,7 @@ def health() -> HealthOut:
     return HealthOut()
 
 
-@router.post("/accounts", tags=["accounts"], responses=error_docs(400, 403, 409))
+@router.post("/accounts", tags=["accounts"], responses=error_docs(400, 403, 409, success=201))
 def sign_up(body: SignUpIn) -> Response[AccountOut]:
     account, api_key = services().accounts.sign_up(_new_account(body))
     return Response(201, JSON, AccountOut.of(account, api_key))
@@ -60,7 +61,7 @@ def sign_up(body: SignUpIn) -> Response[AccountOut]:
 
 @router.post("/auth/login", tags=["auth"], responses=error_docs(400, 401))
 def login(body: LoginIn) -> TokensOut:
-    pair = services().auth.login(body.email, body.password)
+    pair = services().auth.login(body.email, body.password, client_ip(router))
     return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
@@ -81,13 +82,12 @@ def balance() -> BalanceOut:
 
 
 @router.get("/transactions", tags=["accounts"], responses=error_docs(400, 401))
-def transactions() -> Response[list[TransactionOut]]:
-    limit, start = page_request(router)
-    page = services().accounts.ledger(caller(router).account_id, limit, start)
+def transactions(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[list[TransactionOut]]:
+    page = services().accounts.ledger(caller(router).account_id, limit, page_start(router, cursor))
     return page_response(router, limit, page, [TransactionOut.of(e) for e in page.items])
 
 
-@router.post("/api-keys", tags=["api-keys"], responses=error_docs(400, 401))
+@router.post("/api-keys", tags=["api-keys"], responses=error_docs(400, 401, success=201))
 def create_api_key(body: ApiKeyIn) -> Response[NewApiKeyOut]:
     key, secret = services().api_keys.issue(caller(router), body.name)
     return Response(201, JSON, NewApiKeyOut(id=key.id, name=key.name, created_at=key.created_at, api_key=secret))
@@ -98,20 +98,19 @@ def list_api_keys() -> list[ApiKeyOut]:
     return [ApiKeyOut.of(k) for k in services().api_keys.active_for(caller(router))]
 
 
-@router.delete("/api-keys/<id>", tags=["api-keys"], responses=error_docs(400, 401, 404))
+@router.delete("/api-keys/<id>", tags=["api-keys"], responses=error_docs(400, 401, 404, success=204))
 def revoke_api_key(id: Annotated[str, Path(max_length=64)]) -> Response[None]:
     services().api_keys.revoke(caller(router), parse_uuid(id))
     return Response(204, JSON, None)
 
 
 @router.get("/admin/users", tags=["admin"], responses=error_docs(400, 401, 403))
-def list_users() -> Response[list[AccountOut]]:
-    limit, start = page_request(router)
-    page = services().accounts.recent(limit, start)
+def list_users(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[list[AccountOut]]:
+    page = services().accounts.recent(limit, page_start(router, cursor))
     return page_response(router, limit, page, [AccountOut.of(a) for a in page.items])
 
 
-@router.post("/admin/users", tags=["admin"], responses=error_docs(400, 401, 403, 409))
+@router.post("/admin/users", tags=["admin"], responses=error_docs(400, 401, 403, 409, success=201))
 def create_user(body: AdminUserIn) -> Response[AccountOut]:
     account, api_key = services().accounts.create(_new_account(body))
     return Response(201, JSON, AccountOut.of(account, api_key))

@@ -9,18 +9,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
-from dce.api.params import page_request, page_response, parse_uuid
+from dce.api.params import Cursor, Limit, page_response, page_start, parse_uuid
 from dce.api.schemas.auctions import AuctionOut, CreateAuctionIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
 from dce.domain.auctions import BillingModel
+from dce.domain.pages import DEFAULT_LIMIT
 from dce.services.auctions import NewAuction
 
 router = Router()
 AuctionId = Annotated[str, Path(max_length=64)]
 
 
-@router.post("/auctions", tags=["auctions"], responses=error_docs(400, 401, 403, 404, 409))
+@router.post("/auctions", tags=["auctions"], responses=error_docs(400, 401, 403, 404, 409, success=201))
 def open_auction(body: CreateAuctionIn) -> Response[AuctionOut]:
     new = NewAuction(
         parse_uuid(body.call_id), body.reserve_price, body.duration, BillingModel(body.billing_model), body.min_duration
@@ -30,9 +31,8 @@ def open_auction(body: CreateAuctionIn) -> Response[AuctionOut]:
 
 
 @router.get("/auctions", tags=["auctions"], responses=error_docs(400, 401))
-def list_open_auctions() -> Response[list[AuctionOut]]:
-    limit, start = page_request(router)
-    page = services().auctions.list_open(caller(router), limit, start)
+def list_open_auctions(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[list[AuctionOut]]:
+    page = services().auctions.list_open(caller(router), limit, page_start(router, cursor))
     return page_response(router, limit, page, [AuctionOut.of(a) for a in page.items])
 
 

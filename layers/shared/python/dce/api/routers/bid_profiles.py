@@ -19,7 +19,7 @@ router = Router()
 ProfileId = Annotated[str, Path(max_length=64)]
 
 
-@router.post("/bid-profiles", tags=["bid-profiles"], responses=error_docs(400, 401, 403))
+@router.post("/bid-profiles", tags=["bid-profiles"], responses=error_docs(400, 401, 403, success=201))
 def create_profile(body: CreateProfileIn) -> Response[BidProfileOut]:
     new = ProfileInput(body.criteria.as_patch(), body.active, body.auto_bid.amount if body.auto_bid else None)
     profile = services().bid_profiles.create(caller(router), new)
@@ -47,7 +47,7 @@ def update_profile(id: ProfileId, body: UpdateProfileIn) -> BidProfileOut:
     return BidProfileOut.of(services().bid_profiles.update(caller(router), parse_uuid(id), change))
 
 
-@router.delete("/bid-profiles/<id>", tags=["bid-profiles"], responses=error_docs(400, 401, 403, 404))
+@router.delete("/bid-profiles/<id>", tags=["bid-profiles"], responses=error_docs(400, 401, 403, 404, success=204))
 def delete_profile(id: ProfileId) -> Response[None]:
     services().bid_profiles.delete(caller(router), parse_uuid(id))
     return Response(204, content_types.APPLICATION_JSON, None)

@@ -9,18 +9,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
-from dce.api.params import page_request, page_response, parse_uuid
+from dce.api.params import Cursor, Limit, page_response, page_start, parse_uuid
 from dce.api.schemas.calls import CallOut, CompleteCallIn, CreateCallIn, StatusIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
 from dce.domain.calls import Direction
+from dce.domain.pages import DEFAULT_LIMIT
 from dce.services.calls import NewCall
 
 router = Router()
 CallId = Annotated[str, Path(max_length=64)]
 
 
-@router.post("/calls", tags=["calls"], responses=error_docs(400, 401, 402, 403))
+@router.post("/calls", tags=["calls"], responses=error_docs(400, 401, 402, 403, 503, success=201))
 def create_call(body: CreateCallIn) -> Response[CallOut]:
     new = NewCall(
         body.from_number, body.to_number, Direction(body.direction), body.call_type, tuple(body.keywords or ())
@@ -30,9 +31,8 @@ def create_call(body: CreateCallIn) -> Response[CallOut]:
 
 
 @router.get("/calls", tags=["calls"], responses=error_docs(400, 401))
-def list_calls() -> Response[list[CallOut]]:
-    limit, start = page_request(router)
-    page = services().calls.visible_to(caller(router), limit, start)
+def list_calls(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[list[CallOut]]:
+    page = services().calls.visible_to(caller(router), limit, page_start(router, cursor))
     return page_response(router, limit, page, [CallOut.of(c) for c in page.items])
 
 

@@ -12,15 +12,16 @@ from dce.domain.accounts import Account, ApiKey, LedgerEntry
 from dce.domain.money import CURRENCY
 
 
+# repr=False on card data, passwords and tokens: Powertools logs route arguments (their repr) at DEBUG.
 class PaymentInfoIn(BaseModel):
-    card_number: str = Field(min_length=12, max_length=23)
-    cvv: str = Field(min_length=3, max_length=4)
+    card_number: str = Field(min_length=12, max_length=23, repr=False)
+    cvv: str = Field(min_length=3, max_length=4, repr=False)
     expiry: str | None = Field(default=None, max_length=5)
 
 
 class SignUpIn(BaseModel):
     email: str = Field(min_length=3, max_length=254)
-    password: str | None = Field(default=None, min_length=12, max_length=128)
+    password: str | None = Field(default=None, min_length=12, max_length=128, repr=False)
     company_name: str = Field(min_length=1, max_length=200)
     type: Literal["buyer", "seller", "admin"]
     payment_info: PaymentInfoIn | None = None
@@ -32,11 +33,11 @@ class AdminUserIn(SignUpIn):
 
 class LoginIn(BaseModel):
     email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=128, repr=False)
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: str = Field(min_length=1, max_length=4096, repr=False)
 
 
 class ApiKeyIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from dce.api.schemas.common import MoneyOut, Timestamp
 from dce.domain.auctions import Auction, Bid
@@ -15,9 +15,9 @@ from dce.services.auctions import AuctionView
 class CreateAuctionIn(BaseModel):
     call_id: str = Field(min_length=1, max_length=64)
     reserve_price: Decimal = Field(default=Decimal("0.00"), le=Decimal("1000.00"), decimal_places=2)
-    duration: int = Field(default=30, ge=1, le=3600)
+    duration: StrictInt = Field(default=30, ge=1, le=3600)
     billing_model: Literal["per_minute", "per_call"] = "per_minute"
-    min_duration: int = Field(default=0, ge=0, le=86400)
+    min_duration: StrictInt = Field(default=0, ge=0, le=86400)
 
 
 class PlaceBidIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from dce.api.schemas.common import MoneyOut, Timestamp
 from dce.domain.bid_profiles import BidProfile
@@ -41,13 +41,13 @@ class AutoBidIn(BaseModel):
 class CreateProfileIn(BaseModel):
     criteria: CriteriaIn = Field(default_factory=CriteriaIn)
     auto_bid: AutoBidIn | None = None
-    active: bool = True
+    active: StrictBool = True
 
 
 class UpdateProfileIn(BaseModel):
     criteria: CriteriaIn | None = None
     auto_bid: AutoBidIn | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class GeographyOut(BaseModel):

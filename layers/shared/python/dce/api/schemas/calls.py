@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from dce.api.schemas.common import MoneyOut, Timestamp
 from dce.domain.calls import Call, CallStatus
@@ -21,7 +21,7 @@ class CreateCallIn(BaseModel):
 
 
 class CompleteCallIn(BaseModel):
-    duration: int = Field(ge=0, le=86400, description="Seconds the call lasted")
+    duration: StrictInt = Field(ge=0, le=86400, description="Seconds the call lasted")
 
 
 class StatusIn(BaseModel):

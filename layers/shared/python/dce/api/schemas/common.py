@@ -33,11 +33,20 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-def error_docs(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI `responses=` entries for the error statuses a route can answer."""
-    return {
-        status: {"description": "Error", "content": {"application/json": {"model": ErrorOut}}} for status in statuses
-    }
+SUCCESS_DESCRIPTIONS = {200: "OK", 201: "Created", 204: "No content"}
+
+
+def error_docs(*statuses: int, success: int | tuple[int, ...] = 200) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses=` entries: the route's success status(es), documented with its return type, and
+    the error statuses it can answer. (Given `responses=`, Powertools documents no other status.)"""
+    docs: dict[int, OpenAPIResponse] = {}
+    for status in (success,) if isinstance(success, int) else success:
+        docs[status] = {"description": SUCCESS_DESCRIPTIONS.get(status, "OK")}
+        if status == 204:
+            docs[status]["content"] = {}  # no body: keeps Powertools from documenting one
+    for status in statuses:
+        docs[status] = {"description": "Error", "content": {"application/json": {"model": ErrorOut}}}
+    return docs
 
 
 def next_link(path: str, limit: int, cursor: str | None) -> dict[str, str]:

@@ -1,0 +1,137 @@
+"""Request and response bodies for compliance: DNC, TCPA calling hours, geographic restrictions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+
+from dce.api.schemas.common import Timestamp
+from dce.domain.compliance import (
+    MAX_IMPORT_NUMBERS,
+    REASON_MAX,
+    CallingHours,
+    GeoRestriction,
+    InvalidLine,
+    Region,
+    RegionKind,
+)
+from dce.domain.errors import ValidationFailed
+from dce.services.compliance import DncStatus
+
+DncListName = Literal["internal", "federal", "state", "custom"]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=REASON_MAX)]
+HhMm = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+# An E.164 number is at most 16 characters; a list line holds one or more, plus separators.
+IMPORT_MAX_CHARS = MAX_IMPORT_NUMBERS * 24
+
+
+class DncIn(BaseModel):
+    phone_number: str = Field(min_length=1, max_length=32)
+    reason: Reason
+    list: DncListName = "internal"
+    expires_at: AwareDatetime | None = Field(default=None, description="RFC 3339; the listing lapses then")
+
+
+class DncImportIn(BaseModel):
+    numbers: str = Field(
+        min_length=1,
+        max_length=IMPORT_MAX_CHARS,
+        description=f"E.164 numbers separated by newlines and/or commas, at most {MAX_IMPORT_NUMBERS}",
+    )
+    reason: Reason
+    list: DncListName = "internal"
+    expires_at: AwareDatetime | None = None
+
+
+class DncStatusOut(BaseModel):
+    phone_number: str
+    is_dnc: bool
+    reason: str | None = None
+    list: DncListName | None = None
+    expires_at: Timestamp | None = None
+
+    @classmethod
+    def of(cls, status: DncStatus) -> DncStatusOut:
+        entry = status.entry
+        if entry is None:
+            return cls(phone_number=status.phone_number, is_dnc=False)
+        return cls(
+            phone_number=status.phone_number,
+            is_dnc=True,
+            reason=entry.reason,
+            list=entry.list.value,
+            expires_at=entry.expires_at,
+        )
+
+
+class InvalidLineOut(BaseModel):
+    line: int
+    message: str
+
+    @classmethod
+    def of(cls, invalid: InvalidLine) -> InvalidLineOut:
+        return cls(line=invalid.line, message=invalid.message)
+
+
+class DncImportOut(BaseModel):
+    imported: int = Field(description="Distinct valid numbers listed")
+    invalid_count: int
+    invalid: list[InvalidLineOut] = Field(description="Invalid entries by line (the first 1000)")
+
+
+class TcpaHoursIn(BaseModel):
+    start_time: HhMm
+    end_time: HhMm
+    timezone: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")
+
+
+class TcpaHoursOut(BaseModel):
+    start_time: str
+    end_time: str
+    timezone: str
+
+    @classmethod
+    def of(cls, hours: CallingHours) -> TcpaHoursOut:
+        return cls(start_time=f"{hours.start:%H:%M}", end_time=f"{hours.end:%H:%M}", timezone=hours.timezone)
+
+
+class GeoRestrictionIn(BaseModel):
+    """Exactly one of `state` (a US state code) or `country_code` (a calling code such as 44)."""
+
+    state: str | None = Field(default=None, min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
+    country_code: int | None = Field(default=None, ge=1, le=999)
+    restricted: bool = True
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _one_region(self) -> Self:
+        if (self.state is None) == (self.country_code is None):
+            raise ValueError("give exactly one of state or country_code")
+        return self
+
+    def region(self) -> Region:
+        if self.state is not None:
+            return Region.state(self.state)
+        if self.country_code is None:  # excluded by the validator; kept for the type checker
+            raise ValidationFailed("Invalid state: give exactly one of state or country_code")
+        return Region.country(self.country_code)
+
+
+class GeoRestrictionOut(BaseModel):
+    state: str | None = None
+    country_code: int | None = None
+    restricted: bool
+    reason: str
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, rule: GeoRestriction) -> GeoRestrictionOut:
+        is_state = rule.region.kind is RegionKind.STATE
+        return cls(
+            state=rule.region.code if is_state else None,
+            country_code=None if is_state else int(rule.region.code),
+            restricted=rule.restricted,
+            reason=rule.reason,
+            created_at=rule.created_at,
+        )

@@ -1,0 +1,158 @@
+"""Real-time events in the template: the WebSocket API and its routes, the events function's stream
+sources, and `execute-api:ManageConnections` on this API's `@connections` only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from dce.adapters.stream_records import STREAM_SOURCES
+from dce.adapters.tables import TABLES
+from infra.settings import settings_for
+from tests.infra.cfn import Synthesized, as_list, only_streams, referenced_ids
+
+pytestmark = pytest.mark.infra
+
+STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+
+
+def _api_id(synthesized: Synthesized) -> str:
+    (api_id,) = synthesized.of_type("AWS::ApiGatewayV2::Api")
+    return api_id
+
+
+def _joined(value: Any) -> str:
+    """An `Fn::Join` rendered with `<Ref>` placeholders, to read ARNs and URLs built from references."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_joined(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    return "<" + ",".join(sorted(referenced_ids(value))) + ">"
+
+
+def test_one_websocket_api_per_environment_with_a_stage_named_after_it(each_env: Synthesized) -> None:
+    api_id = _api_id(each_env)
+    api = each_env.props(api_id)
+    assert (api["Name"], api["ProtocolType"]) == (f"dce-{each_env.env}-events", "WEBSOCKET")
+    (stage,) = each_env.of_type("AWS::ApiGatewayV2::Stage").values()
+    settings = settings_for(each_env.env)
+    assert stage["Properties"]["StageName"] == each_env.env and stage["Properties"]["AutoDeploy"] is True
+    assert stage["Properties"]["ApiId"] == {"Ref": api_id}
+    assert stage["Properties"]["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": settings.throttle_burst_limit,
+        "ThrottlingRateLimit": settings.throttle_rate_limit,
+    }
+
+
+def test_connect_disconnect_and_default_all_run_the_ws_function(dev: Synthesized) -> None:
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in dev.of_type("AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    integrations = dev.of_type("AWS::ApiGatewayV2::Integration")
+    for key, route in routes.items():
+        (integration_id,) = referenced_ids(route["Target"])
+        integration = integrations[integration_id]["Properties"]
+        assert integration["IntegrationType"] == "AWS_PROXY", key
+        assert referenced_ids(integration["IntegrationUri"]) >= {dev.function_id("ws")}, key
+        # $connect checks the ?token= itself (and refuses the handshake): no separate authorizer.
+        assert route["AuthorizationType"] == "NONE", key
+
+
+def test_the_default_route_returns_the_functions_reply_to_the_client(dev: Synthesized) -> None:
+    default = next(
+        (key, r["Properties"])
+        for key, r in dev.of_type("AWS::ApiGatewayV2::Route").items()
+        if r["Properties"]["RouteKey"] == "$default"
+    )
+    assert default[1]["RouteResponseSelectionExpression"] == "$default"
+    (response,) = dev.of_type("AWS::ApiGatewayV2::RouteResponse").values()
+    assert response["Properties"]["RouteId"] == {"Ref": default[0]}
+
+
+def test_only_this_websocket_api_may_invoke_the_ws_function(dev: Synthesized) -> None:
+    ws = dev.function_id("ws")
+    permissions = [
+        p["Properties"]
+        for p in dev.of_type("AWS::Lambda::Permission").values()
+        if referenced_ids(p["Properties"]["FunctionName"]) == {ws}
+    ]
+    assert len(permissions) == 3
+    for permission in permissions:
+        assert permission["Principal"] == "apigateway.amazonaws.com"
+        assert _api_id(dev) in referenced_ids(permission["SourceArn"])
+
+
+def test_the_stream_enabled_tables_are_the_marketplace_tables() -> None:
+    assert {t.name for t in STREAM_SOURCES} == {"calls", "auctions", "bids"}
+    assert {t.name for t in TABLES if t.stream} == {t.name for t in STREAM_SOURCES}
+
+
+def test_the_events_function_reads_each_stream_from_latest_with_bounded_retries(each_env: Synthesized) -> None:
+    mappings = [m["Properties"] for m in each_env.of_type("AWS::Lambda::EventSourceMapping").values()]
+    streams = {each_env.table_id(t.name) for t in STREAM_SOURCES}
+    assert {next(iter(referenced_ids(m["EventSourceArn"]))) for m in mappings} == streams
+    assert len(mappings) == len(streams)
+    (queue_id,) = each_env.of_type("AWS::SQS::Queue")
+    for mapping in mappings:
+        assert mapping["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
+        assert mapping["FunctionName"] == {"Ref": each_env.function_id("events")}
+        assert mapping["StartingPosition"] == "LATEST"
+        assert mapping["BisectBatchOnFunctionError"] is True
+        assert 0 < mapping["MaximumRetryAttempts"] <= 5 and mapping["BatchSize"] == 100
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert referenced_ids(mapping["DestinationConfig"]["OnFailure"]["Destination"]) == {queue_id}
+
+
+def test_failed_batches_go_to_an_encrypted_queue_that_refuses_plain_http(dev: Synthesized) -> None:
+    ((queue_id, queue),) = dev.of_type("AWS::SQS::Queue").items()
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    (policy,) = dev.of_type("AWS::SQS::QueuePolicy").values()
+    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_only_the_events_function_reads_streams(dev: Synthesized) -> None:
+    for area in ("events", "ws", "calls", "auctions", "bids"):
+        streamed = set()
+        for statement in dev.role_statements(dev.function_id(area)):
+            if only_streams(statement["Resource"]):
+                assert set(as_list(statement["Action"])) == STREAM_ACTIONS
+                streamed |= referenced_ids(statement["Resource"])
+        expected = {dev.table_id(t.name) for t in STREAM_SOURCES} if area == "events" else set()
+        assert streamed == expected, area
+
+
+def test_only_the_events_function_may_manage_connections_and_only_post_on_this_stage(each_env: Synthesized) -> None:
+    granted = [
+        (role, statement)
+        for role, statement in each_env.statements()
+        if any(a.startswith("execute-api:") for a in as_list(statement["Action"]))
+    ]
+    ((role, statement),) = granted
+    assert role in referenced_ids(each_env.props(each_env.function_id("events"))["Role"])
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "execute-api:ManageConnections")
+    (resource,) = as_list(statement["Resource"])
+    rendered = _joined(resource)
+    assert rendered.endswith(f":<{_api_id(each_env)}>/{each_env.env}/POST/@connections/*"), rendered
+    assert ":execute-api:" in rendered
+
+
+def test_the_events_function_is_told_the_stages_callback_url(each_env: Synthesized) -> None:
+    for logical_id, function in each_env.of_type("AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        if logical_id != each_env.function_id("events"):
+            assert "DCE_WS_ENDPOINT" not in variables, logical_id
+            continue
+        url = _joined(variables["DCE_WS_ENDPOINT"])
+        assert url.startswith(f"https://<{_api_id(each_env)}>.execute-api.") and url.endswith(f"/{each_env.env}")
+
+
+def test_the_websocket_url_is_an_output(dev: Synthesized) -> None:
+    output = dev.json["Outputs"]["WebSocketUrl"]["Value"]
+    assert _joined(output).startswith(f"wss://<{_api_id(dev)}>.execute-api.")
+    assert json.dumps(output).count("/dev") == 1

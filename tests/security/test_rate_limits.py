@@ -1,0 +1,124 @@
+"""Rate limits over HTTP (contract: 429 RATE_LIMITED with Retry-After), on a local exchange of their own
+with small limits: 10 requests a second with bursts of 20 per caller, 3 failed log-ins per email and 6 per
+client IP in 4-second windows. (The numbers are settings; the integration tests check the defaults'
+arithmetic. The other suites run with limits they never reach.)"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.api_client import PASSWORD, ApiClient, User, unique_email
+from tests.e2e.assertions import assert_error
+from tests.e2e.conftest import local_stack
+
+PER_SECOND, BURST, LOGIN_WINDOW = 10, 20, 4
+LIMITS = {
+    "DCE_RATE_LIMIT_PER_SECOND": str(PER_SECOND),
+    "DCE_RATE_LIMIT_BURST": str(BURST),
+    "DCE_LOGIN_FAILURES_PER_EMAIL": "3",
+    "DCE_LOGIN_FAILURES_PER_IP": "6",
+    "DCE_LOGIN_WINDOW_SECONDS": str(LOGIN_WINDOW),
+}
+
+
+@pytest.fixture(scope="module")
+def limited() -> Iterator[ApiClient]:
+    with local_stack(**LIMITS) as url:
+        yield ApiClient(url)
+
+
+@pytest.fixture(scope="module")
+def users(limited: ApiClient) -> dict[str, User]:
+    """Signed up and logged in before any test spends the client IP's tokens or log-in failures."""
+    made = {name: limited.sign_up("buyer") for name in ("hasty", "calm", "victim")}
+    refill()
+    return made
+
+
+def refill() -> None:
+    """Wait until every bucket is full again."""
+    time.sleep(BURST / PER_SECOND + 0.2)
+
+
+def assert_rate_limited(response: httpx.Response) -> int:
+    assert_error(response, 429, "RATE_LIMITED")
+    retry_after = int(response.headers["retry-after"])
+    assert 1 <= retry_after <= LOGIN_WINDOW
+    return retry_after
+
+
+def until_limited(api: ApiClient, path: str, user: User) -> httpx.Response:
+    """GET `path` as `user` until a 429 (at most 200 requests)."""
+    for _ in range(200):
+        response = api.get(path, user)
+        if response.status_code == 429:
+            break
+    return response
+
+
+def test_200_rapid_requests_with_one_token_meet_a_429_with_retry_after(limited: ApiClient, users: dict[str, User]):
+    """The seed's check."""
+    statuses = []
+    for _ in range(200):
+        response = limited.get("/calls", users["hasty"])
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert_rate_limited(response)
+            break
+    assert statuses[-1] == 429
+    assert len(statuses) > BURST  # the burst was granted first
+    assert set(statuses[:BURST]) == {200}
+    refill()
+
+
+def test_one_callers_limit_does_not_slow_another(limited: ApiClient, users: dict[str, User]):
+    assert_rate_limited(until_limited(limited, "/profile", users["hasty"]))
+    assert limited.get("/profile", users["calm"]).status_code == 200
+    refill()
+
+
+def test_a_throttled_caller_is_served_again_after_retry_after(limited: ApiClient, users: dict[str, User]):
+    response = until_limited(limited, "/account/balance", users["hasty"])
+    time.sleep(assert_rate_limited(response))
+    assert limited.get("/account/balance", users["hasty"]).status_code == 200
+    refill()
+
+
+def test_anonymous_requests_are_limited_per_client_ip(limited: ApiClient, users: dict[str, User]):
+    statuses = [limited.get("/health").status_code for _ in range(BURST + 30)]
+    assert statuses[:BURST] == [200] * BURST and 429 in statuses
+    assert limited.get("/profile", users["calm"]).status_code == 200  # an account has its own bucket
+    refill()
+
+
+def start_of_a_login_window() -> None:
+    """Failures are counted in fixed windows: start right after one begins, so a test's attempts share it."""
+    time.sleep(LOGIN_WINDOW - time.time() % LOGIN_WINDOW + 0.05)
+
+
+def test_failed_logins_for_one_email_are_limited_even_with_the_right_password(
+    limited: ApiClient, users: dict[str, User]
+):
+    start_of_a_login_window()
+    victim = users["victim"].email
+    for _ in range(3):
+        wrong = limited.post("/auth/login", {"email": victim, "password": "wrong-guess-1234"})
+        assert_error(wrong, 401, "INVALID_CREDENTIALS")
+    assert_rate_limited(limited.post("/auth/login", {"email": victim, "password": PASSWORD}))
+    assert limited.post("/auth/login", {"email": users["calm"].email, "password": PASSWORD}).status_code == 200
+
+
+def test_failed_logins_from_one_ip_are_limited_across_emails(limited: ApiClient, users: dict[str, User]):
+    start_of_a_login_window()
+    for _ in range(6):
+        response = limited.post("/auth/login", {"email": unique_email("guess"), "password": "wrong-guess-1234"})
+        assert_error(response, 401, "INVALID_CREDENTIALS")
+    response = limited.post("/auth/login", {"email": users["calm"].email, "password": PASSWORD})
+    assert_rate_limited(response)
+    assert "calm" not in response.text
+    start_of_a_login_window()  # leave the next test a clean window
+    assert limited.post("/auth/login", {"email": users["calm"].email, "password": PASSWORD}).status_code == 200
