@@ -9,20 +9,14 @@ local or test) and the contract's default velocity limit, so it never disturbs t
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from local.emulator import free_port
 from tests.e2e.api_client import ApiClient, User
 from tests.e2e.assertions import assert_error
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, local_stack
 
 # Wednesday 18 June 2025, 19:00 UTC: 12:00 in San Francisco, 15:00 in New York.
 FIXED_NOW = "2025-06-18T19:00:00Z"
@@ -32,46 +26,9 @@ DEFAULT_HOURS = {"start_time": "08:00", "end_time": "21:00", "timezone": "Americ
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[ApiClient]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DCE_ENV": "test",
-        "DCE_FIXED_NOW": FIXED_NOW,
-        "DCE_CALLS_PER_HOUR": "100",
-        "DCE_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
-        "DCE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "DCE_WORKERS": "2",
-    }
-    env.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-        [sys.executable, "-m", "local", "--port", str(port), "--quiet"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"local gateway exited early:\n{output}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("local gateway did not become healthy in 60 s")
-            time.sleep(0.2)
+    """A server of its own: these tests change global settings (TCPA hours, DNC) and pin the clock."""
+    with local_stack(DCE_ENV="test", DCE_FIXED_NOW=FIXED_NOW, DCE_CALLS_PER_HOUR="100") as url:
         yield ApiClient(url)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
