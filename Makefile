@@ -66,6 +66,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/marketplace.py
 	$(PY) benchmarks/cold_start.py
+	$(PY) benchmarks/compliance_check.py
 
 ## WebSocket load: 1,000 connections x 100 ping/pong on a local exchange, and event delivery latency
 bench-ws: $(STAMP)
