@@ -15,7 +15,7 @@ import os
 import re
 import signal
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,15 +23,12 @@ from urllib.parse import parse_qsl
 
 from dce.api.errors import error_body, error_headers
 from dce.api.routes import API_PREFIX, ROUTES, Route
+from local.asgi import Receive, Scope, Send, read_body
 from local.events import authorizer_event, rest_event
 from local.lambda_runtime import invoke
 from local.openapi import PATH as OPENAPI_PATH
 from local.openapi import openapi_json
 from local.websocket import CONNECTIONS_PREFIX, WebSocketHub
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -199,16 +196,10 @@ async def _read_body(receive: Receive, headers: dict[str, str], limit: int = MAX
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
+    body = await read_body(receive, limit)
+    if body is None:
+        raise too_large
+    return body
 
 
 def _http_response(result: dict[str, Any], request_id: str) -> tuple[int, dict[str, str], bytes]:

@@ -24,9 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+from local.asgi import Receive, Scope, Send, read_body
+
 Invoke = Callable[[str, dict[str, Any]], Awaitable[tuple[str, Any]]]
 
 WS_PATH = "/ws/events"
@@ -139,7 +138,7 @@ class WebSocketHub:
         if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
             await _respond(send, 403, {"message": "Forbidden"}, "ForbiddenException")
             return
-        body = await _read(receive, MAX_POST_BYTES)
+        body = await read_body(receive, MAX_POST_BYTES)
         if body is None:
             await _respond(send, 413, {"message": "Payload too large"}, "PayloadTooLargeException")
             return
@@ -203,19 +202,6 @@ def _describe(socket: Socket) -> dict[str, Any]:
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-
-
-async def _read(receive: Receive, limit: int) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
 
 
 async def _refuse(send: Send, status: int, body: Any) -> None:
