@@ -14,9 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -48,38 +45,13 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
-    from local.emulator import free_port
-
-    port = free_port()
-    env = {
-        **os.environ,
+def server_settings(workers: int) -> dict[str, str]:
+    return {
         "DCE_WORKERS": str(workers),
         "DCE_CALLS_PER_HOUR": "1000000",  # the probe creates hundreds of calls for one buyer
         "DCE_PASSWORD_TIME_COST": "1",
         "DCE_PASSWORD_MEMORY_KIB": "1024",
     }
-    env.pop("AWS_ENDPOINT_URL", None)
-    server = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-        [sys.executable, "-m", "local", "--port", str(port), "--quiet"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the local exchange exited during start-up")
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the local exchange did not become healthy in 90 s")
 
 
 def buyer_token(base: str) -> str:
@@ -201,20 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="Lambda-like worker processes of the started server")
     parser.add_argument("--connect-concurrency", type=int, default=100)
     args = parser.parse_args(argv)
-    server = None
     if args.url:
-        base = args.url.rstrip("/").removesuffix("/api/v1")
-    else:
-        server, base = start_server(args.workers)
-    try:
+        asyncio.run(run(args.url.rstrip("/").removesuffix("/api/v1"), args))
+        return 0
+    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
+    from local.launcher import running_exchange
+
+    with running_exchange(server_settings(args.workers), startup_seconds=90) as base:
         asyncio.run(run(base, args))
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
     return 0
 
 

@@ -4,18 +4,13 @@ loopback port, or the stage named by DCE_BASE_URL."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from local.emulator import free_port
+from local.launcher import running_exchange
 from tests.e2e.api_client import ApiClient, User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,44 +21,9 @@ ADMIN_PASSWORD = "e2e-admin-password-123"
 @contextmanager
 def local_stack(**env: str) -> Iterator[str]:
     """`python -m local` on a free loopback port with the test settings plus `env`; yields its API URL."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DCE_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
-        "DCE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "DCE_WORKERS": "2",
-        **env,
-    }
-    environment.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-        [sys.executable, "-m", "local", "--port", str(port), "--quiet"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"local gateway exited early:\n{output}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("local gateway did not become healthy in 60 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    settings = {"DCE_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL, "DCE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    with running_exchange({**settings, "DCE_WORKERS": "2", **env}) as base:
+        yield f"{base}/api/v1"
 
 
 @pytest.fixture(scope="session")
