@@ -1,16 +1,22 @@
-"""Rate limits over HTTP (contract: 429 RATE_LIMITED with Retry-After), on a local exchange of their own
-with small limits: 10 requests a second with bursts of 20 per caller, 3 failed log-ins per email and 6 per
-client IP in 4-second windows. (The numbers are settings; the integration tests check the defaults'
-arithmetic. The other suites run with limits they never reach.)"""
+"""Rate limits over HTTP (contract: 429 RATE_LIMITED with Retry-After), on local exchanges of their own.
+
+Refills are tested with small limits on the real clock: 10 requests a second with bursts of 20 per caller,
+3 failed log-ins per email and 6 per client IP in 4-second windows. The seed's check runs at the default
+limits (100 a second, bursts of 150) on the pinned clock (DCE_FIXED_NOW), under which buckets never refill:
+one local client cannot send 200 requests inside the half second that would beat the real refill, and the
+pinned clock makes every request arrive "at once". The other suites run with limits they never reach.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from dce.config import Settings
 from tests.e2e.api_client import PASSWORD, ApiClient, User, unique_email
 from tests.e2e.assertions import assert_error
 from tests.e2e.conftest import local_stack
@@ -27,8 +33,41 @@ LIMITS = {
 
 @pytest.fixture(scope="module")
 def limited() -> Iterator[ApiClient]:
-    with local_stack(**LIMITS) as url:
-        yield ApiClient(url)
+    pinned = os.environ.pop("DCE_FIXED_NOW", None)  # buckets refill by the real clock here
+    try:
+        with local_stack(**LIMITS) as url:
+            yield ApiClient(url)
+    finally:
+        if pinned is not None:
+            os.environ["DCE_FIXED_NOW"] = pinned
+
+
+def default_limit(name: str) -> str:
+    default = Settings.model_fields[name].default
+    assert isinstance(default, int | float)
+    return str(default)
+
+
+def test_at_the_default_limits_200_rapid_requests_with_one_token_meet_a_429():
+    """The seed's check at the defaults: exactly the burst is served, then 429 with Retry-After."""
+    assert "DCE_FIXED_NOW" in os.environ  # the pinned clock: nothing refills between requests
+    defaults = {
+        "DCE_RATE_LIMIT_PER_SECOND": default_limit("rate_limit_per_second"),
+        "DCE_RATE_LIMIT_BURST": default_limit("rate_limit_burst"),
+    }
+    burst = int(defaults["DCE_RATE_LIMIT_BURST"])
+    with local_stack(**defaults) as url:
+        api = ApiClient(url)
+        user = api.sign_up("buyer")  # sign-up and log-in are anonymous: they spend the client IP's tokens
+        statuses = []
+        for _ in range(200):
+            response = api.get("/calls", user)
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                break
+    assert statuses == [200] * burst + [429]
+    assert_error(response, 429, "RATE_LIMITED")
+    assert int(response.headers["retry-after"]) == 1  # one token comes back in 1/100 s: retry in a second
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""A fixed "now" for the compliance checks, for local runs and tests only.
+"""A fixed "now" for the compliance checks and rate-limit buckets, for local runs and tests only.
 
 `DCE_FIXED_NOW` (RFC 3339) pins the time the pre-call check sees, so TCPA windows can be tested
-over HTTP against a server in another process. It is honoured only when `DCE_ENV` is `local` or
-`test`; anywhere else the real clock is used whatever the variable says.
+over HTTP against a server in another process, and the time rate-limit buckets refill by (so they
+never refill while it is pinned). It is honoured only when `DCE_ENV` is `local` or `test`; anywhere
+else the real clock is used whatever the variable says.
 """
 
 from __future__ import annotations

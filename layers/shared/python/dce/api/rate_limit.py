@@ -3,19 +3,22 @@
 The caller is its account when the authorizer established one, else its client IP. Every API function
 takes from the same DynamoDB token bucket (dce.adapters.rate_limits_repo), so the limit holds across
 Lambda instances: `DCE_RATE_LIMIT_PER_SECOND` tokens a second, `DCE_RATE_LIMIT_BURST` at most.
+Buckets refill by the real clock, or by the pinned one (`DCE_FIXED_NOW`, local and test only), under
+which nothing refills: every request then arrives "at once", the worst case a burst can be.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dce.adapters.fixed_clock import fixed_clock
 from dce.adapters.rate_limits_repo import DynamoTokenBuckets
 from dce.api.auth import principal_from_event
 from dce.config import settings
@@ -30,6 +33,15 @@ def _buckets() -> DynamoTokenBuckets:
     return DynamoTokenBuckets(config.rate_limit_per_second, config.rate_limit_burst)
 
 
+@lru_cache(maxsize=1)
+def _now() -> Callable[[], float]:
+    """Seconds since the epoch by which buckets refill: the pinned clock when one is set, else the real one."""
+    pinned = fixed_clock(settings())
+    if pinned is None:
+        return time.time
+    return lambda: pinned.now().timestamp()
+
+
 def caller_key(event: Mapping[str, Any]) -> str:
     """Whose bucket a request takes from: the account, or the client IP of an anonymous request."""
     principal = principal_from_event(dict(event))
@@ -42,7 +54,7 @@ def caller_key(event: Mapping[str, Any]) -> str:
 def take_token(event: Mapping[str, Any]) -> None:
     """Take one token from the caller's bucket; RateLimited (429) when it is empty."""
     try:
-        wait = _buckets().take(caller_key(event), time.time())
+        wait = _buckets().take(caller_key(event), _now()())
     except (ClientError, BotoCoreError):
         # Fail open: a limiter outage must not take the API down with it (API Gateway still throttles).
         logger.warning("rate limit unavailable", exc_info=True)
@@ -53,3 +65,4 @@ def take_token(event: Mapping[str, Any]) -> None:
 
 def reset() -> None:
     _buckets.cache_clear()
+    _now.cache_clear()
