@@ -41,15 +41,23 @@ openapi-check: $(STAMP)
 bandit: $(STAMP)
 	$(PY) -m bandit -q -r -ll layers/shared/python/dce functions local infra
 
-## Supply chain: bandit, then known vulnerabilities of the installed packages (needs PyPI's JSON API; not in CI)
+## Supply chain: bandit, then known vulnerabilities of the installed packages. pip-audit needs PyPI's
+## vulnerability API (or OSV), which the sandboxed CI (.ci/run) cannot reach: it is not part of `make test`
+## and runs in GitHub Actions' `supply-chain` job (.github/workflows/ci.yml) instead.
 audit: bandit
 	$(PY) -m pip_audit --progress-spinner off --strict --skip-editable
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
+## End-to-end suite: against a local exchange it starts itself, or `make e2e BASE_URL=https://.../dev/api/v1`
+## (a deployed stage or LocalStack; WS_URL=wss://... for the events tests). Against a remote stage, tests
+## marked `local_only` (pinned clock, test-only limits, the test JWT key, the local @connections API) are
+## deselected; set DCE_E2E_ADMIN_EMAIL / DCE_E2E_ADMIN_PASSWORD to the stage's admin. Outside the stage's
+## TCPA window (08:00-21:00 New York) add E2E_MARKERS="not local_only and not business_hours".
+E2E_MARKERS ?= not local_only
 e2e: $(STAMP)
-	$(PY) -m pytest -q tests/e2e
+	$(if $(BASE_URL),DCE_BASE_URL=$(BASE_URL) $(if $(WS_URL),DCE_WS_URL=$(WS_URL)) $(PY) -m pytest -q -n 0 -m "$(E2E_MARKERS)" tests/e2e,$(PY) -m pytest -q tests/e2e)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -62,18 +70,42 @@ fmt: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-## Benchmarks (not part of `make test`): print numbers, never assert on time
+## Benchmarks (not part of `make test`): print numbers, write benchmarks/results/*.json + a PNG, never assert on time
 bench: $(STAMP)
 	$(PY) benchmarks/marketplace.py
+	$(PY) benchmarks/micro.py
+	$(PY) benchmarks/request_cost.py
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/compliance_check.py
+	$(PY) -m benchmarks.load
+	$(PY) benchmarks/chart.py
 
 ## WebSocket load: 1,000 connections x 100 ping/pong on a local exchange, and event delivery latency
 bench-ws: $(STAMP)
 	$(PY) benchmarks/websocket_load.py
 
+## cdk synth of one environment (ENV=dev|staging|prod) with the deployable layer; cdk-nag runs in the app
 synth: $(STAMP)
 	npx --yes aws-cdk@2 synth -c env=$${ENV:-dev} --quiet
+
+.PHONY: cdk-check localstack-deploy
+## The deploy checks alone (they also run in `make test`): synth of every environment with cdk-nag's
+## AwsSolutions rules, cfn-lint on each template, the IAM/alarm assertions and the layer import check
+cdk-check: $(STAMP)
+	$(PY) -m pytest -q -n 2 tests/infra
+
+## Optional: deploy ENV (default dev) to a running LocalStack (needs Docker; `localstack start` first).
+## cdklocal (npm aws-cdk-local) points the CDK CLI at LOCALSTACK_ENDPOINT; then `make e2e BASE_URL=<ApiUrl>`.
+LOCALSTACK_ENDPOINT ?= http://localhost:4566
+localstack-deploy: $(STAMP)
+	AWS_ENDPOINT_URL=$(LOCALSTACK_ENDPOINT) AWS_ENDPOINT_URL_S3=$(LOCALSTACK_ENDPOINT) \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	npx --yes --package aws-cdk-local@3 --package aws-cdk@2 -- cdklocal bootstrap -c env=$${ENV:-dev}
+	AWS_ENDPOINT_URL=$(LOCALSTACK_ENDPOINT) AWS_ENDPOINT_URL_S3=$(LOCALSTACK_ENDPOINT) \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	npx --yes --package aws-cdk-local@3 --package aws-cdk@2 -- cdklocal deploy -c env=$${ENV:-dev} \
+		--require-approval never --outputs-file cdk.out/localstack-outputs.json
+	@echo "API: $$(python3 -c 'import json; o=json.load(open("cdk.out/localstack-outputs.json")); print(next(iter(o.values()))["ApiUrl"])')"
 
 pr: test
 

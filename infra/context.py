@@ -7,6 +7,7 @@ import os
 from aws_cdk import App, Environment
 
 from infra.layer import layer_code, layer_mode
+from infra.nag import apply_checks
 from infra.settings import settings_for
 from infra.stacks.dce_stack import DceStack
 
@@ -19,4 +20,7 @@ def stack_from_context(app: App) -> DceStack:
     environment = Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     )
-    return DceStack(app, settings.stack_name, settings=settings, layer_code=layer_code(mode), env=environment)
+    stack = DceStack(app, settings.stack_name, settings=settings, layer_code=layer_code(mode), env=environment)
+    # cdk-nag's AwsSolutions rules: a synth (CLI or tests) with an unacknowledged finding fails.
+    apply_checks(app)
+    return stack

@@ -6,7 +6,9 @@ under `.build/layer/<mode>-<hash>`, keyed by everything that goes into it, so re
 making a new build prunes the others of its mode that no synth used for a while (never one in use).
 
 Modes:
-- "full": what gets deployed.
+- "full": what gets deployed, with every module compiled to `.pyc` (unchecked-hash): Lambda's `/opt`
+  is read-only, so without them every cold start would compile the whole layer from source again
+  (measured: 0.8-1.3 s of import per function instead of 0.25-0.42 s, `make bench`).
 - "source": only the `dce` sources, no pip (fast synth in tests; never deploy it:
   the functions would fail to import their dependencies).
 """
@@ -44,6 +46,10 @@ PACKAGE = "dce"
 # builds a newer one (someone edited `dce` in between): only builds unused for this long are pruned.
 STALE_AFTER_SECONDS = 15 * 60
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+# Where Lambda mounts the layer's `python/`: the path compiled modules name in tracebacks.
+LAMBDA_LAYER_PATH = "/opt/python"
+# Changes whenever the way a build is made changes, so cached builds of the old way are rebuilt.
+BUILD_FORMAT = "pyc-unchecked-hash/1"
 
 
 class LayerBuildError(RuntimeError):
@@ -80,7 +86,7 @@ def _source_files(package_dir: Path) -> list[Path]:
 def layer_fingerprint(mode: LayerMode, dependencies: Iterable[str], package_dir: Path) -> str:
     """A hash of every input of the layer: mode, pip target, dependency pins and the `dce` sources."""
     digest = hashlib.sha256()
-    for part in (mode, PYTHON_VERSION, *PLATFORMS, *(dependencies if mode == "full" else ())):
+    for part in (mode, BUILD_FORMAT, PYTHON_VERSION, *PLATFORMS, *(dependencies if mode == "full" else ())):
         digest.update(part.encode() + b"\0")
     for path in _source_files(package_dir):
         digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
@@ -98,8 +104,8 @@ def _pip_install(dependencies: list[str], target: Path) -> None:
         "--quiet",
         "--disable-pip-version-check",
         "--no-input",
-        # No .pyc: CDK zips assets with a fixed 1980 mtime, so timestamp-checked .pyc would never match
-        # on Lambda anyway; leaving them out keeps the layer smaller and builds reproducible.
+        # pip's .pyc are timestamp-checked, and CDK zips assets with a fixed 1980 mtime, so they would
+        # never match on Lambda: `_compile` writes hash-based ones once everything is in place.
         "--no-compile",
         *platforms,
         "--implementation",
@@ -115,6 +121,32 @@ def _pip_install(dependencies: list[str], target: Path) -> None:
     if result.returncode != 0:
         raise LayerBuildError(f"pip could not build the layer:\n{result.stderr[-4000:]}")
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: useless in a layer
+
+
+def _compile(python_dir: Path) -> None:
+    """Byte-compile every module as Lambda's Python 3.12 will load it: `unchecked-hash` .pyc are used
+    without looking at the source's timestamp (the layer never changes once published), and name
+    `/opt/python/...` in tracebacks. Only a 3.12 interpreter writes .pyc that 3.12 accepts."""
+    if sys.version_info[:2] != tuple(int(part) for part in PYTHON_VERSION.split(".")):
+        raise LayerBuildError(f"the layer's .pyc must be compiled by Python {PYTHON_VERSION}, not {sys.version}")
+    command = [
+        sys.executable,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-s",
+        str(python_dir),
+        "-p",
+        LAMBDA_LAYER_PATH,
+        str(python_dir),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own argv)
+    if result.returncode != 0:
+        raise LayerBuildError(f"compileall failed:\n{(result.stdout + result.stderr)[-4000:]}")
 
 
 def build_layer(
@@ -139,6 +171,8 @@ def build_layer(
         if dependencies:
             _pip_install(dependencies, staging / "python")
         shutil.copytree(package_dir, staging / "python" / PACKAGE, ignore=_IGNORED)
+        if mode == "full":
+            _compile(staging / "python")
         try:
             staging.rename(final)
         except OSError:

@@ -20,6 +20,31 @@ class UnknownEnvironmentError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmThresholds:
+    """When an alarm of the observability construct fires (each evaluated over 5-minute periods)."""
+
+    api_5xx_percent: float  # share of API requests answered 5xx ...
+    api_min_requests: int  # ... counted only in periods with at least this many requests (no 1-of-2 alarms)
+    api_p99_latency_ms: int  # API Gateway Latency p99, for `latency_periods` periods in a row
+    latency_periods: int
+    throttles: int  # API Gateway THROTTLED answers, Lambda throttles, DynamoDB throttle events: more than this
+    lambda_errors: int  # errors of one function in a period: more than this
+    state_machine_failures: int  # auction timer executions failed, timed out or aborted: more than this
+    stream_iterator_age_seconds: int  # the events function lags behind the table streams by more than this
+
+    def __post_init__(self) -> None:
+        if not 0 < self.api_5xx_percent <= 100:
+            raise ValueError("api_5xx_percent must be in (0, 100]")
+        if (
+            min(self.api_min_requests, self.api_p99_latency_ms, self.latency_periods, self.stream_iterator_age_seconds)
+            < 1
+        ):
+            raise ValueError("api_min_requests, api_p99_latency_ms, latency_periods and iterator age must be positive")
+        if min(self.throttles, self.lambda_errors, self.state_machine_failures) < 0:
+            raise ValueError("alarm counts must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     env: EnvName
     # Stateful resources (tables, log groups, the JWT secret): DESTROY only where data is disposable.
@@ -33,13 +58,16 @@ class Settings:
     throttle_rate_limit: float
     throttle_burst_limit: int
     memory_size_mb: int  # argon2 password hashing (64 MiB, 3 passes) is the heaviest thing we run
+    alarms: AlarmThresholds
     bids_per_hour: int = 200  # DCE_BIDS_PER_HOUR: bids one seller may place per hour (velocity limit)
     timeout_seconds: int = 10  # well under API Gateway's 29 s integration timeout
     # 0 = no caching: a revoked API key or a logged-out session must stop working on the next request.
     # It is also the only value possible: the authorizer has no identity source (Bearer JWT *or* X-API-Key).
     authorizer_cache_ttl_seconds: int = 0
-    # Stage access logs need the account-level API Gateway CloudWatch role, which this app does not own.
-    access_logging: bool = False
+    # REST stage access logs (JSON lines) and execution logs (ERROR level, never request bodies) need the
+    # account-level API Gateway CloudWatch role, which this app does not own: README "Deploy" sets it once
+    # per account and region. False only for an emulator that lacks it.
+    access_logging: bool = True
 
     def __post_init__(self) -> None:
         try:
@@ -67,6 +95,11 @@ class Settings:
     def stack_name(self) -> str:
         return self.name_prefix
 
+    @property
+    def metrics_namespace(self) -> str:
+        """POWERTOOLS_METRICS_NAMESPACE: the business metrics of this environment (dimension service=dce)."""
+        return self.name_prefix
+
 
 ENVIRONMENTS: dict[EnvName, Settings] = {
     "dev": Settings(
@@ -77,9 +110,20 @@ ENVIRONMENTS: dict[EnvName, Settings] = {
         log_retention=logs.RetentionDays.ONE_WEEK,
         log_level="DEBUG",
         signup_credit="1000.00",
-        throttle_rate_limit=20,
-        throttle_burst_limit=40,
+        throttle_rate_limit=50,
+        throttle_burst_limit=100,
         memory_size_mb=512,
+        # dev sees little traffic and many experiments: alarm only on what is clearly broken.
+        alarms=AlarmThresholds(
+            api_5xx_percent=10,
+            api_min_requests=20,
+            api_p99_latency_ms=5000,
+            latency_periods=3,
+            throttles=10,
+            lambda_errors=10,
+            state_machine_failures=5,
+            stream_iterator_age_seconds=600,
+        ),
     ),
     "staging": Settings(
         env="staging",
@@ -92,6 +136,16 @@ ENVIRONMENTS: dict[EnvName, Settings] = {
         throttle_rate_limit=50,
         throttle_burst_limit=100,
         memory_size_mb=512,
+        alarms=AlarmThresholds(
+            api_5xx_percent=5,
+            api_min_requests=20,
+            api_p99_latency_ms=3000,
+            latency_periods=3,
+            throttles=5,
+            lambda_errors=5,
+            state_machine_failures=0,
+            stream_iterator_age_seconds=300,
+        ),
     ),
     "prod": Settings(
         env="prod",
@@ -104,6 +158,17 @@ ENVIRONMENTS: dict[EnvName, Settings] = {
         throttle_rate_limit=500,
         throttle_burst_limit=1000,
         memory_size_mb=1024,  # more memory = more CPU = faster argon2 logins
+        # Real money: a failed auction timer (an auction that never closes) or a 1 % error rate pages someone.
+        alarms=AlarmThresholds(
+            api_5xx_percent=1,
+            api_min_requests=50,
+            api_p99_latency_ms=2000,
+            latency_periods=3,
+            throttles=0,
+            lambda_errors=0,
+            state_machine_failures=0,
+            stream_iterator_age_seconds=60,
+        ),
     ),
 }
 

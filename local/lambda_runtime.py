@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,12 @@ from types import ModuleType
 from typing import Any
 
 from dce.api.routes import AREAS
+
+# Powertools locally: metrics (EMF) would flood stdout with a JSON document per request, so they are off
+# unless the environment says otherwise; the namespace is the one the infrastructure sets per environment.
+# Tracing is off by itself outside Lambda (dce.observability).
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "dce-local")
 
 AREAS_BY_NAME = {area.name: area for area in AREAS}
 ROOT = Path(__file__).resolve().parent.parent

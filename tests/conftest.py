@@ -25,6 +25,9 @@ TEST_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # No EMF on stdout (tests that check metrics switch them on); the namespace the infrastructure would set.
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "dce-test",
     # The compliance checks' clock, pinned so TCPA hours never depend on when the suite runs: a
     # Wednesday 15:00 in New York, 12:00 in California, 09:00 in Hawaii (inside 08:00-21:00).
     "DCE_FIXED_NOW": "2025-06-18T19:00:00Z",

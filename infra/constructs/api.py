@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping
 
 import jsii
@@ -14,7 +16,35 @@ from constructs import Construct
 
 from dce.api.routes import ROUTES, Route
 from infra.constructs.gateway_responses import add_gateway_responses
+from infra.nag import acknowledge
 from infra.settings import Settings
+
+_PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\}")
+# One JSON object per request. `resourcePath` is the route template (`/api/v1/calls/{id}`), never the
+# requested path, so ids and phone numbers (`/compliance/dnc/{phone}`) stay out of the access logs;
+# `errorType` is API Gateway's own response type (THROTTLED, UNAUTHORIZED, ...), which the throttle
+# alarm counts (see infra/constructs/observability.py).
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "xrayTraceId": "$context.xrayTraceId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "errorType": "$context.error.responseType",
+    "principalId": "$context.authorizer.principalId",
+}
+THROTTLED_ERROR_TYPE = "THROTTLED"
+
+
+def path_parameters(path: str) -> list[str]:
+    """`/calls/{id}/route` → `["id"]`."""
+    return _PATH_PARAMETER.findall(path)
 
 
 @jsii.implements(apigw.IAuthorizer)
@@ -45,6 +75,7 @@ class RestApiFromRoutes(Construct):
         routes: Iterable[Route] = ROUTES,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.access_log_group: logs.LogGroup | None = None
         self.api = apigw.RestApi(
             self,
             "RestApi",
@@ -53,6 +84,15 @@ class RestApiFromRoutes(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=False,  # account-wide singleton: not this app's to own
             deploy_options=self._stage_options(settings),
+        )
+        # API Gateway checks that path parameters are present (cheap, before any Lambda runs). Bodies are
+        # validated by the functions (pydantic, from the same models as api/openapi.yaml): a gateway body
+        # model would duplicate the contract and answer in another error shape than VALIDATION_ERROR.
+        validator = self.api.add_request_validator(
+            "PathParameters",
+            request_validator_name=f"{settings.name_prefix}-path-parameters",
+            validate_request_parameters=True,
+            validate_request_body=False,
         )
         authorizer = _AuthorizerRef(self._request_authorizer(authorizer_function, settings))
         routes = tuple(routes)
@@ -69,40 +109,76 @@ class RestApiFromRoutes(Construct):
             if route.area not in integrations:
                 raise KeyError(f"{route.method} {route.path}: no function for area {route.area!r} in AREAS")
             resource = self.api.root.resource_for_path(route.resource)
+            parameters = {f"method.request.path.{name}": True for name in path_parameters(route.path)}
+            checked = validator if parameters else None
             if route.public:
-                resource.add_method(
-                    route.method, integrations[route.area], authorization_type=apigw.AuthorizationType.NONE
+                method = resource.add_method(
+                    route.method,
+                    integrations[route.area],
+                    authorization_type=apigw.AuthorizationType.NONE,
+                    request_validator=checked,
+                    request_parameters=parameters or None,
+                )
+                acknowledge(
+                    method,
+                    "APIG4",
+                    f"{route.method} {route.resource} is public by contract (ROUTES roles=()): health, sign-up, "
+                    "log-in and refresh are how a caller obtains credentials in the first place.",
                 )
             else:
-                resource.add_method(route.method, integrations[route.area], authorizer=authorizer)
+                resource.add_method(
+                    route.method,
+                    integrations[route.area],
+                    authorizer=authorizer,
+                    request_validator=checked,
+                    request_parameters=parameters or None,
+                )
         add_gateway_responses(self.api)
+        acknowledge(
+            self.api,
+            "APIG2",
+            "Requests are validated, in two places: API Gateway checks path parameters (the PathParameters "
+            "validator); bodies are checked by the functions against the OpenAPI models (pydantic), which "
+            "answer the contract's 400 VALIDATION_ERROR naming the field. A body-validating gateway validator "
+            "without models would check nothing, and models would duplicate the contract in another error shape.",
+        )
+        acknowledge(
+            self.api,
+            "COG4",
+            "Callers authenticate with the exchange's own JWTs or API keys, verified by the REQUEST Lambda "
+            "authorizer (CUSTOM) on every non-public route; there is no Cognito user pool by design.",
+        )
+        acknowledge(
+            self.api.deployment_stage,
+            "APIG3",
+            "No WAF web ACL yet: stage throttling (settings) and the per-caller token bucket and log-in "
+            "limits in the functions bound abuse; a web ACL (about 5 USD/month + rules) is a later, "
+            "per-account decision recorded in docs/decisions.md (Deploy).",
+        )
 
     def _stage_options(self, settings: Settings) -> apigw.StageOptions:
         destination: apigw.IAccessLogDestination | None = None
         log_format: apigw.AccessLogFormat | None = None
         if settings.access_logging:
-            log_group = logs.LogGroup(
-                self, "AccessLogs", retention=settings.log_retention, removal_policy=settings.removal_policy
+            self.access_log_group = logs.LogGroup(
+                self,
+                "AccessLogs",
+                log_group_name=f"/aws/apigateway/{settings.name_prefix}/access",
+                retention=settings.log_retention,
+                removal_policy=settings.removal_policy,
             )
-            destination = apigw.LogGroupLogDestination(log_group)
-            # caller/user are IAM identities: always empty here (callers use JWTs or API keys).
-            log_format = apigw.AccessLogFormat.json_with_standard_fields(
-                caller=False,
-                http_method=True,
-                ip=True,
-                protocol=True,
-                request_time=True,
-                resource_path=True,
-                response_length=True,
-                status=True,
-                user=False,
-            )
+            destination = apigw.LogGroupLogDestination(self.access_log_group)
+            log_format = apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
         return apigw.StageOptions(
             stage_name=settings.env,
             throttling_rate_limit=settings.throttle_rate_limit,
             throttling_burst_limit=settings.throttle_burst_limit,
             access_log_destination=destination,
             access_log_format=log_format,
+            tracing_enabled=True,
+            # Execution logs: errors only, and never request or response bodies (passwords, cards, tokens).
+            logging_level=apigw.MethodLoggingLevel.ERROR if settings.access_logging else None,
+            data_trace_enabled=False,
         )
 
     def _request_authorizer(self, function: lambda_.IFunction, settings: Settings) -> apigw.CfnAuthorizer:

@@ -6,6 +6,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from dce.adapters.tables import TABLES, Key, Table
+from infra.nag import acknowledge
 from infra.settings import Settings
 
 _ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
@@ -43,7 +44,8 @@ class DataTables(Construct):
             partition_key=_attribute(spec.partition),
             sort_key=_attribute(spec.sort) if spec.sort else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            # Encrypted under the AWS-managed key (aws/dynamodb): auditable in CloudTrail, no key to run.
+            # Encrypted under the AWS-managed KMS key (aws/dynamodb): every use is in CloudTrail and there is no
+            # key policy to get wrong; a customer-managed key buys nothing we need yet (docs/decisions.md, Deploy).
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=settings.point_in_time_recovery
@@ -59,5 +61,12 @@ class DataTables(Construct):
                 partition_key=_attribute(index.partition),
                 sort_key=_attribute(index.sort) if index.sort else None,
                 projection_type=_PROJECTIONS[index.projection],
+            )
+        if not settings.point_in_time_recovery:
+            acknowledge(
+                table,
+                "DDB3",
+                f"No point-in-time recovery in {settings.env}: its data is disposable (RemovalPolicy.DESTROY, "
+                "fake sign-up credit); staging and prod have it on (infra/settings.py).",
             )
         return table

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from dce.api.routes import AREAS, ROUTES, Area
+from dce.adapters.tables import Table
+from dce.api.routes import AREAS, ROUTES, Access, Area
 from infra.constructs.data import DataTables, pascal_case
+from infra.nag import acknowledge
 from infra.paths import function_dir
 from infra.settings import Settings
 
@@ -20,7 +23,24 @@ ENTRY_POINT = "lambda_handler"  # every function: functions/<area.code_folder>/<
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 # x86_64 because the layer holds x86_64 wheels (see infra/layer.py).
 ARCHITECTURE = lambda_.Architecture.X86_64
-SERVICE_NAME = "dce"
+SERVICE_NAME = "dce"  # POWERTOOLS_SERVICE_NAME: the `service` dimension of every business metric
+JWT_SECRET_ARN_ENV_VAR = "DCE_JWT_SECRET_ARN"  # noqa: S105 (the name of a variable holding an ARN)
+# What a function may do to a table's items (and its indexes'). Like CDK's grant_read_data and
+# grant_read_write_data, minus the stream actions those add (streams are read by the events source only).
+READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+def uses_jwt_secret(area: Area) -> bool:
+    """Whether the area's function reads the JWT signing key (`Area.uses_jwt_secret`, True where unset)."""
+    return bool(getattr(area, "uses_jwt_secret", True))
 
 
 def handler_for(area: Area) -> str:
@@ -55,19 +75,20 @@ class AreaFunctions(Construct):
         self._environment = {
             "DCE_ENV": settings.env,
             "DCE_TABLE_PREFIX": settings.table_prefix,
-            # Only the ARN: the functions fetch the key from Secrets Manager at cold start.
-            "DCE_JWT_SECRET_ARN": jwt_secret.secret_arn,
             "DCE_SIGNUP_CREDIT": settings.signup_credit,
             "DCE_BIDS_PER_HOUR": str(settings.bids_per_hour),
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": settings.log_level,
         }
         self.by_area: dict[str, lambda_.Function] = {}
         for area in AREAS:
             function = self._function(area, settings)
             self._grant(function, area, tables)
-            # Every function's cold start loads the key (dce.bootstrap builds all services), even auction_close.
-            jwt_secret.grant_read(function)
+            if uses_jwt_secret(area):
+                # Only the ARN: the function fetches the key from Secrets Manager at cold start.
+                function.add_environment(JWT_SECRET_ARN_ENV_VAR, jwt_secret.secret_arn)
+                jwt_secret.grant_read(function)
             self.by_area[area.name] = function
 
     @property
@@ -96,6 +117,7 @@ class AreaFunctions(Construct):
         name = f"{settings.name_prefix}-{area.name}"
         construct_name = pascal_case(area.name)
         # Our own log group (not Lambda's implicit one) so retention and removal follow the settings.
+        # Encrypted at rest by CloudWatch Logs (service-owned keys); see docs/decisions.md "Deploy".
         log_group = logs.LogGroup(
             self,
             f"{construct_name}Logs",
@@ -103,7 +125,16 @@ class AreaFunctions(Construct):
             retention=settings.log_retention,
             removal_policy=settings.removal_policy,
         )
-        return lambda_.Function(
+        # A role of our own instead of CDK's default with AWSLambdaBasicExecutionRole (logs:* on every
+        # log group of the account): this function may write its own log group and nothing else.
+        role = iam.Role(
+            self,
+            f"{construct_name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{name}: its log group, X-Ray, and the tables and actions AREAS declares",
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
             self,
             construct_name,
             function_name=name,
@@ -116,14 +147,39 @@ class AreaFunctions(Construct):
             timeout=Duration.seconds(settings.timeout_seconds),
             environment=dict(self._environment),
             log_group=log_group,
+            role=role,
+            tracing=lambda_.Tracing.ACTIVE,
         )
+        acknowledge(
+            function,
+            "L1",
+            "Python 3.12 on purpose: the project and its layer (cp312 manylinux wheels, infra/layer.py) "
+            "target 3.12; moving to a newer runtime is a deliberate upgrade of both, not a synth default.",
+        )
+        acknowledge(
+            role,
+            "IAM5",
+            "X-Ray's PutTraceSegments and PutTelemetryRecords (added by tracing ACTIVE) support no "
+            "resource-level permissions: Resource '*' is the only possible value for them.",
+            finding="Resource::*",
+        )
+        return function
 
     @staticmethod
     def _grant(function: lambda_.Function, area: Area, tables: DataTables) -> None:
-        """Exactly the access AREAS declares; CDK's grants cover the tables' GSIs (`<table>/index/*`)."""
+        """Exactly the access AREAS declares, on the table and each of its GSIs by name (TABLES knows
+        them): no `<table>/index/*` wildcard as CDK's grant_*_data would write."""
         for spec, access in area.tables:
-            table = tables.table(spec)
-            if access == "write":
-                table.grant_read_write_data(function)
-            else:
-                table.grant_read_data(function)
+            iam.Grant.add_to_principal(
+                grantee=function, actions=list(table_actions(access)), resource_arns=table_arns(tables, spec)
+            )
+
+
+def table_actions(access: Access) -> tuple[str, ...]:
+    return READ_ACTIONS + WRITE_ACTIONS if access == "write" else READ_ACTIONS
+
+
+def table_arns(tables: DataTables, spec: Table) -> list[str]:
+    """The table's ARN and one ARN per global secondary index of its TABLES entry."""
+    arn = tables.table(spec).table_arn
+    return [arn, *(f"{arn}/index/{index.name}" for index in spec.indexes)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.nag import acknowledge
 from infra.settings import Settings
 
 # dce.adapters.secrets rejects keys under 32 bytes; 64 alphanumerics carry ~380 bits of entropy.
@@ -25,4 +26,11 @@ class JwtSigningKey(Construct):
                 exclude_punctuation=True,  # safe in any header, env var or shell when debugging
             ),
             removal_policy=settings.removal_policy,
+        )
+        acknowledge(
+            self.secret,
+            "SMG4",
+            "No automatic rotation: the functions verify with one HS256 key, so rotating it logs everyone "
+            "out at once (access and refresh tokens); rotation needs dual-key verification first (a later "
+            "change). Encrypted with the AWS-managed key; read only by the functions that sign or verify.",
         )

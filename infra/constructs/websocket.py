@@ -5,19 +5,24 @@
   (ping, subscribe; the function's reply is the route response).
 - The events function reads the streams of the source tables (`dce.adapters.stream_records.STREAM_SOURCES`)
   through DynamoDB event sources, records each domain event and posts it to `@connections`. It may manage
-  the connections of this API's stage only (`POST @connections/*`), and learns the endpoint from
-  `DCE_WS_ENDPOINT`. Batches that keep failing are reported to a queue.
+  the connections of this API's stage only (`POST @connections/*` to push, `DELETE @connections/*` to close
+  a connection whose access token has expired), and learns the endpoint from `DCE_WS_ENDPOINT`. Batches
+  that keep failing are reported to a queue.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+import jsii
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
@@ -25,6 +30,7 @@ from constructs import Construct
 from dce.adapters.stream_records import STREAM_SOURCES
 from dce.adapters.tables import Table
 from infra.constructs.data import DataTables
+from infra.nag import acknowledge, logical_id
 from infra.settings import Settings
 
 WS_AREA = "ws"  # the area whose function serves the WebSocket routes
@@ -32,6 +38,39 @@ EVENTS_AREA = "events"  # the area whose function consumes the streams and fans 
 WS_ENDPOINT_ENV_VAR = "DCE_WS_ENDPOINT"  # read by dce.config as ws_endpoint
 STREAM_BATCH_SIZE = 100
 STREAM_RETRY_ATTEMPTS = 3  # then bisected batches give up and are reported to the failure queue
+# One JSON object per WebSocket event ($connect, messages, $disconnect); never the `?token=` query string.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "connectionId": "$context.connectionId",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "integrationLatency": "$context.integrationLatency",
+    "errorType": "$context.error.responseType",
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """apigwv2's access log settings are an interface, not a struct: this is its one implementation here."""
+
+    def __init__(self, destination: apigwv2.IAccessLogDestination, log_format: apigw.AccessLogFormat) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat | None:
+        return self._format
+
+
+# The @connections calls the events function makes, and why (dce.adapters.connections_api).
+MANAGE_CONNECTIONS = {"POST": "push events to its clients", "DELETE": "close connections whose token expired"}
 
 
 class WebSocketEvents(Construct):
@@ -57,6 +96,28 @@ class WebSocketEvents(Construct):
             disconnect_route_options=apigwv2.WebSocketRouteOptions(integration=integration),
             default_route_options=apigwv2.WebSocketRouteOptions(integration=integration, return_response=True),
         )
+        # $connect authenticates itself (the ws function checks ?token= and refuses the handshake).
+        acknowledge(
+            self.api,
+            "APIG4",
+            "The WebSocket routes have no API Gateway authorizer on purpose: $connect's function verifies the "
+            "?token= access JWT itself and refuses the handshake (401); $default and $disconnect only ever "
+            "run on a connection that passed it (docs/decisions.md, Events).",
+        )
+        self.access_log_group: logs.LogGroup | None = None
+        access_log_settings: _AccessLogSettings | None = None
+        if settings.access_logging:
+            self.access_log_group = logs.LogGroup(
+                self,
+                "AccessLogs",
+                log_group_name=f"/aws/apigateway/{settings.name_prefix}-events/access",
+                retention=settings.log_retention,
+                removal_policy=settings.removal_policy,
+            )
+            access_log_settings = _AccessLogSettings(
+                apigwv2.LogGroupLogDestination(self.access_log_group),
+                apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+            )
         self.stage = apigwv2.WebSocketStage(
             self,
             "Stage",
@@ -66,6 +127,7 @@ class WebSocketEvents(Construct):
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=settings.throttle_rate_limit, burst_limit=settings.throttle_burst_limit
             ),
+            access_log_settings=access_log_settings,
         )
         self.failed_batches = sqs.Queue(
             self,
@@ -74,6 +136,12 @@ class WebSocketEvents(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             removal_policy=settings.removal_policy,
+        )
+        acknowledge(
+            self.failed_batches,
+            "SQS3",
+            "This queue is itself the on-failure destination of the stream event sources (it receives the "
+            "position of batches that kept failing, kept 14 days); a dead-letter queue of it has no sender.",
         )
         for spec in stream_sources:
             events_function.add_event_source(
@@ -89,14 +157,38 @@ class WebSocketEvents(Construct):
             )
         events_function.add_environment(WS_ENDPOINT_ENV_VAR, self.stage.callback_url)
         events_function.add_to_role_policy(
-            iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[self.post_to_connections_arn])
+            iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=self.manage_connections_arns)
+        )
+        role = events_function.role
+        assert role is not None
+        for method, purpose in MANAGE_CONNECTIONS.items():
+            acknowledge(
+                role,
+                "IAM5",
+                f"Connection ids are only known at run time: {method} on @connections/* of this API's own stage is "
+                f"the narrowest grant that lets the events function {purpose} (no GET, nothing on other stages).",
+                finding=(
+                    f"Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                    f"<{logical_id(self.api)}>/{self.stage.stage_name}/{method}/@connections/*"
+                ),
+            )
+        acknowledge(
+            role,
+            "IAM5",
+            "dynamodb:ListStreams (needed by the stream event source mappings) has no resource-level "
+            "permissions, and X-Ray's PutTraceSegments/PutTelemetryRecords neither: Resource '*' is required.",
+            finding="Resource::*",
         )
 
     @property
-    def post_to_connections_arn(self) -> str:
-        """`POST @connections/*` on this API's stage: what `post_to_connection` needs, and nothing more."""
-        return Stack.of(self).format_arn(
-            service="execute-api",
-            resource=self.api.api_id,
-            resource_name=f"{self.stage.stage_name}/POST/@connections/*",
-        )
+    def manage_connections_arns(self) -> list[str]:
+        """`POST` and `DELETE @connections/*` on this API's stage: what `post_to_connection` and
+        `delete_connection` need, and nothing more."""
+        return [
+            Stack.of(self).format_arn(
+                service="execute-api",
+                resource=self.api.api_id,
+                resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
+            )
+            for method in MANAGE_CONNECTIONS
+        ]

@@ -1,5 +1,5 @@
-"""The whole walking skeleton of one environment: tables, JWT key, functions, auction timer, API, WebSocket events.
-Composition only."""
+"""The whole of one environment: tables, JWT key, functions, auction timer, API, WebSocket events, and
+their alarms and dashboard. Composition only."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from infra.constructs.api import RestApiFromRoutes
 from infra.constructs.auction_timer import AuctionTimer
 from infra.constructs.data import DataTables, pascal_case
 from infra.constructs.functions import AreaFunctions
+from infra.constructs.observability import Observability
 from infra.constructs.secrets import JwtSigningKey
 from infra.constructs.websocket import EVENTS_AREA, WS_AREA, WebSocketEvents
 from infra.settings import Settings
@@ -73,6 +74,21 @@ class DceStack(Stack):
             tables=self.tables,
         )
 
+        self.observability = Observability(
+            self,
+            "Observability",
+            settings=settings,
+            rest_stage=self.api.api.deployment_stage,
+            access_log_group=self.api.access_log_group,
+            functions=self.functions.by_area,
+            stream_consumer=self.functions.by_area[EVENTS_AREA],
+            state_machine=self.auction_timer.state_machine,
+            tables=self.tables.all,
+            websocket_api=self.websocket.api,
+            websocket_stage=self.websocket.stage,
+            failed_batches=self.websocket.failed_batches,
+        )
+
         CfnOutput(self, "ApiUrl", value=self.api.api.url + API_PREFIX.lstrip("/"), description="API base URL")
         CfnOutput(self, "WebSocketUrl", value=self.websocket.stage.url, description="WebSocket events: ?token=<jwt>")
         for name, table in self.tables.all.items():
@@ -84,3 +100,5 @@ class DceStack(Stack):
             value=self.auction_timer.state_machine.state_machine_arn,
             description="Auction timer (Step Functions)",
         )
+        CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn, description="Alarm notifications")
+        CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

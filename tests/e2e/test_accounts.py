@@ -348,6 +348,7 @@ def test_markup_in_an_api_key_name_is_refused_and_never_reflected(api: ApiClient
     assert name not in response.text and "<" not in response.text
 
 
+@pytest.mark.business_hours  # creates an outbound call
 def test_an_api_key_carries_its_owners_role(api: ApiClient, seller: User):
     key = create_key(api, seller)
     response = api.post(
@@ -384,6 +385,7 @@ def test_a_tampered_cursor_is_a_validation_error(api: ApiClient, admin: User):
         assert_error(api.get(f"/admin/users?limit=1&cursor={bad}", admin), 400, "VALIDATION_ERROR")
 
 
+@pytest.mark.business_hours  # creates an outbound call
 def test_a_cursor_from_another_list_is_a_validation_error(api: ApiClient, admin: User, buyer: User):
     for _ in range(2):
         api.post("/calls", {"from_number": "+14155551234", "to_number": "+18005551234"}, buyer)

@@ -18,6 +18,10 @@ from tests.e2e.api_client import ApiClient, User
 from tests.e2e.assertions import assert_error
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, local_stack
 
+# Starts its own local exchange with DCE_FIXED_NOW (honoured only when DCE_ENV is local/test) and changes
+# global compliance settings: nothing here can run against a shared, real-clock stage.
+pytestmark = pytest.mark.local_only
+
 # Wednesday 18 June 2025, 19:00 UTC: 12:00 in San Francisco, 15:00 in New York.
 FIXED_NOW = "2025-06-18T19:00:00Z"
 SF, NYC, CHICAGO = "+14155551234", "+12125551234", "+13125551234"

@@ -10,6 +10,10 @@ import pytest
 from tests.e2e.api_client import ApiClient, User
 from tests.e2e.assertions import assert_error
 
+# Outbound calls (the default direction) are screened against the TCPA window in the real time of a remote
+# stage (locally the clock is pinned): see the `business_hours` marker.
+pytestmark = pytest.mark.business_hours
+
 CALL = {"from_number": "+14155551234", "to_number": "+18005551234"}
 
 

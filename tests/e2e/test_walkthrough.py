@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.api_client import PASSWORD, ApiClient, unique_email
 
 
+@pytest.mark.business_hours  # creates an outbound call
 def test_sign_up_log_in_create_a_call_and_read_it_back(api: ApiClient):
     email = unique_email("walk")
     signup = api.post("/accounts", {"email": email, "password": PASSWORD, "company_name": "Acme", "type": "buyer"})

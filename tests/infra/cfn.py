@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aws_cdk.assertions import Template
@@ -101,6 +102,8 @@ class Synthesized:
     env: str
     template: Template
     json: dict[str, Any] = field(repr=False)
+    template_path: Path | None = None  # the template in the cloud assembly (cdk.out)
+    validation_failure: str | None = None  # the policy validation (cdk-nag) error of the synth, if any
 
     def of_type(self, resource_type: str) -> dict[str, Resource]:
         return {key: r for key, r in self.json["Resources"].items() if r["Type"] == resource_type}

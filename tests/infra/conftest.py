@@ -1,4 +1,6 @@
-"""Synthesize each environment once per session (a synth takes seconds) with the cheap source-only layer.
+"""Synthesize each environment once per session (a synth takes seconds) with the cheap source-only layer,
+the way `cdk synth` does: cdk-nag's AwsSolutions checks run (tests/infra/test_nag.py reads their verdict) and
+the template is the one written to the cloud assembly (which tests/infra/test_cfn_lint.py lints).
 
 The jsii runtime's Node end-of-life banner is silenced in `tests/infra/__init__.py`, which Python imports
 before this module and every test module here, hence before anything imports aws_cdk.
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from aws_cdk import App
@@ -38,13 +41,27 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synthesiz
 
     def get(env: str) -> Synthesized:
         if env not in synthesized:
-            outdir = tmp_path_factory.mktemp(f"cdk.out-{env}")
-            app = App(context={**CDK_CONTEXT, "env": env, "layer": "source"}, outdir=str(outdir))
-            template = Template.from_stack(stack_from_context(app))
-            synthesized[env] = Synthesized(env, template, dict(template.to_json()))
+            synthesized[env] = synthesize(env, tmp_path_factory.mktemp(f"cdk.out-{env}"))
         return synthesized[env]
 
     return get
+
+
+def synthesize(env: str, outdir: Path) -> Synthesized:
+    """One synth of `env` into `outdir`. A cdk-nag finding fails the synth after the template is written:
+    the failure is kept for test_nag, and every other test still gets the template."""
+    app = App(context={**CDK_CONTEXT, "env": env, "layer": "source"}, outdir=str(outdir))
+    stack = stack_from_context(app)
+    validation_failure: str | None = None
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        if "ValidationFailed" not in str(exc):
+            raise
+        validation_failure = str(exc)
+    template_path = outdir / stack.template_file
+    data = json.loads(template_path.read_text())
+    return Synthesized(env, Template.from_json(data), data, template_path, validation_failure)
 
 
 @pytest.fixture(scope="session")

@@ -91,9 +91,44 @@ def test_stage_is_named_after_the_environment_and_throttled(each_env: Synthesize
     assert method_settings["ThrottlingBurstLimit"] == settings.throttle_burst_limit
 
 
-def test_access_logs_are_off_unless_enabled(dev: Synthesized) -> None:
-    (stage,) = dev.of_type("AWS::ApiGateway::Stage").values()
-    assert "AccessLogSetting" not in stage["Properties"]
+RETENTION_DAYS = {"dev": 7, "staging": 30, "prod": 90}
+
+
+def test_every_log_group_keeps_logs_as_long_as_its_environment_says(each_env: Synthesized) -> None:
+    for logical_id, group in each_env.of_type("AWS::Logs::LogGroup").items():
+        assert group["Properties"]["RetentionInDays"] == RETENTION_DAYS[each_env.env], logical_id
+
+
+def test_stage_writes_json_access_logs_to_its_own_log_group_and_is_traced(each_env: Synthesized) -> None:
+    (stage,) = each_env.of_type("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["TracingEnabled"] is True
+    log_groups = set(each_env.of_type("AWS::Logs::LogGroup"))
+    (log_group,) = referenced_ids(props["AccessLogSetting"]["DestinationArn"]) & log_groups
+    group = each_env.props(log_group)
+    assert group["LogGroupName"] == f"/aws/apigateway/dce-{each_env.env}/access"
+    assert group["RetentionInDays"] == RETENTION_DAYS[each_env.env]
+    fields = json.loads(props["AccessLogSetting"]["Format"])
+    assert fields["requestId"] == "$context.requestId" and fields["errorType"] == "$context.error.responseType"
+    assert fields["resourcePath"] == "$context.resourcePath"  # the route template, never ids or phone numbers
+    assert "$context.path" not in fields.values()
+    (method_settings,) = props["MethodSettings"]
+    # Execution logs: errors only, never request or response bodies (passwords, cards, tokens).
+    assert method_settings["LoggingLevel"] == "ERROR"
+    assert method_settings["DataTraceEnabled"] is False
+
+
+def test_path_parameters_are_required_by_the_gateway(dev: Synthesized) -> None:
+    (validator_id,) = dev.of_type("AWS::ApiGateway::RequestValidator")
+    validator = dev.props(validator_id)
+    assert validator["ValidateRequestParameters"] is True
+    assert validator["ValidateRequestBody"] is False  # bodies: pydantic in the functions, the contract's 400
+    for route in ROUTES:
+        method = dev.api_methods()[(route.method, route.resource)]
+        names = [part[1:-1] for part in route.path.split("/") if part.startswith("{")]
+        expected = {f"method.request.path.{name}": True for name in names}
+        assert method.get("RequestParameters", {}) == expected, route
+        assert (method.get("RequestValidatorId") == {"Ref": validator_id}) == bool(names), route
 
 
 def test_access_logging_writes_json_lines_to_a_log_group(cdk_context: dict[str, object], tmp_path: Path) -> None:

@@ -47,15 +47,36 @@ def test_the_task_invokes_the_close_function(each_env: Synthesized) -> None:
         assert parsed.substitutions[resource[2:-1]] == {"Fn::GetAtt": [each_env.function_id("auction_close"), "Arn"]}
 
 
+# Log delivery and X-Ray: actions without resource-level permissions, hence on Resource '*'.
+LOGGING_AND_TRACING_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
+
+
 def test_state_machine_role_may_invoke_the_close_function_and_nothing_else(each_env: Synthesized) -> None:
     machine = each_env.state_machine_id()
     close_function = each_env.function_id("auction_close")
     statements = each_env.role_statements(machine, role_property="RoleArn")
-    assert statements
+    invoking = [s for s in statements if any(a.startswith("lambda:") for a in as_list(s["Action"]))]
+    assert len(invoking) == 1
+    assert as_list(invoking[0]["Action"]) == ["lambda:InvokeFunction"]
+    # The function itself, not `<arn>:*` (its versions and aliases): the task calls the plain ARN.
+    assert invoking[0]["Resource"] == {"Fn::GetAtt": [close_function, "Arn"]}
     for statement in statements:
         assert statement["Effect"] == "Allow"
-        assert as_list(statement["Action"]) == ["lambda:InvokeFunction"]
-        assert referenced_ids(statement["Resource"]) == {close_function}
+        if statement is not invoking[0]:
+            assert set(as_list(statement["Action"])) <= LOGGING_AND_TRACING_ACTIONS
     (role_id,) = referenced_ids(each_env.props(machine)["RoleArn"])
     role = each_env.props(role_id)
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
@@ -94,6 +115,16 @@ def test_close_function_is_not_behind_the_api(dev: Synthesized) -> None:
 
 def test_state_machine_arn_is_an_output(dev: Synthesized) -> None:
     assert dev.json["Outputs"]["AuctionStateMachineArn"]["Value"] == {"Ref": dev.state_machine_id()}
+
+
+def test_state_machine_logs_every_event_to_its_own_log_group_and_is_traced(each_env: Synthesized) -> None:
+    props = each_env.props(each_env.state_machine_id())
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    logging = props["LoggingConfiguration"]
+    assert logging["Level"] == "ALL" and logging["IncludeExecutionData"] is True
+    (destination,) = logging["Destinations"]
+    (log_group,) = referenced_ids(destination)
+    assert each_env.props(log_group)["LogGroupName"] == f"/aws/vendedlogs/states/dce-{each_env.env}-auction-timer"
 
 
 def test_waiting_timers_survive_a_stack_deletion_where_data_is_kept(each_env: Synthesized) -> None:

@@ -82,8 +82,13 @@ def test_function_environment(each_env: Synthesized, area: Area) -> None:
     assert variables["DCE_ENV"] == each_env.env
     # The stack sets the prefix itself (never inherited from the synth machine's environment).
     assert variables["DCE_TABLE_PREFIX"] == f"dce-{each_env.env}"
-    assert variables["DCE_JWT_SECRET_ARN"] == {"Ref": secret_id}
+    if area.uses_jwt_secret:
+        assert variables["DCE_JWT_SECRET_ARN"] == {"Ref": secret_id}
+    else:
+        assert "DCE_JWT_SECRET_ARN" not in variables
     assert variables["POWERTOOLS_SERVICE_NAME"] == "dce"
+    # The contract with the handlers' Powertools Metrics: one namespace per environment.
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == f"dce-{each_env.env}"
     assert variables["POWERTOOLS_LOG_LEVEL"] in ("DEBUG", "INFO")
     assert variables["DCE_SIGNUP_CREDIT"] == ("0" if each_env.env == "prod" else "1000.00")
     assert variables["DCE_BIDS_PER_HOUR"] == str(settings_for(each_env.env).bids_per_hour)
@@ -109,15 +114,44 @@ def test_jwt_key_is_generated_long_enough(dev: Synthesized) -> None:
     assert "SecretString" not in secret["Properties"]
 
 
+def test_the_functions_that_never_touch_tokens_are_auction_close_and_events() -> None:
+    assert {area.name for area in AREAS if not area.uses_jwt_secret} == {"auction_close", "events"}
+
+
 @pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
-def test_every_function_can_read_the_jwt_key(dev: Synthesized, area: Area) -> None:
+def test_exactly_the_functions_that_use_the_jwt_key_can_read_it(dev: Synthesized, area: Area) -> None:
     (secret_id,) = dev.of_type("AWS::SecretsManager::Secret")
-    readable = [
-        s
-        for s in dev.role_statements(dev.function_id(area.name))
-        if "secretsmanager:GetSecretValue" in as_list(s["Action"]) and referenced_ids(s["Resource"]) == {secret_id}
+    granted = dev.actions_with_prefix(dev.function_id(area.name), "secretsmanager:")
+    if area.uses_jwt_secret:
+        assert ("secretsmanager:GetSecretValue", {"Ref": secret_id}) in granted
+        assert all(referenced_ids(resource) == {secret_id} for _, resource in granted)
+    else:
+        assert granted == [], f"{area.name} never signs or verifies a token, yet may read secrets"
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_function_is_traced_and_has_a_role_of_its_own_without_managed_policies(dev: Synthesized, area: Area) -> None:
+    props = dev.props(dev.function_id(area.name))
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    (role_id,) = referenced_ids(props["Role"])
+    role = dev.props(role_id)
+    assert "ManagedPolicyArns" not in role, "AWSLambdaBasicExecutionRole would allow logs:* on every log group"
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    other_roles = [
+        referenced_ids(dev.props(dev.function_id(other.name))["Role"]) for other in AREAS if other.name != area.name
     ]
-    assert readable
+    assert all(role_id not in roles for roles in other_roles), "roles are not shared between functions"
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_function_writes_only_its_own_log_group(dev: Synthesized, area: Area) -> None:
+    props = dev.props(dev.function_id(area.name))
+    log_group = referenced_ids(props["LoggingConfig"]["LogGroup"])
+    assert dev.props(next(iter(log_group)))["LogGroupName"] == f"/aws/lambda/dce-dev-{area.name}"
+    granted = dev.actions_with_prefix(dev.function_id(area.name), "logs:")
+    assert {action for action, _ in granted} == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert all(referenced_ids(resource) == log_group for _, resource in granted)
 
 
 @pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
@@ -162,18 +196,20 @@ def test_authorizer_only_reads_api_keys(dev: Synthesized) -> None:
     assert not granted[dev.table_id(API_KEYS.name)] & DYNAMODB_WRITE_ACTIONS
 
 
-def test_grants_cover_the_indexes_of_tables_that_have_them(dev: Synthesized) -> None:
-    indexed = {dev.table_id(spec.name) for spec in TABLES if spec.indexes}
+def test_grants_name_each_index_of_the_tables_that_have_them(dev: Synthesized) -> None:
+    indexes = {dev.table_id(spec.name): {index.name for index in spec.indexes} for spec in TABLES}
     for _, statement in dev.statements():
         resources = json.dumps(statement["Resource"])
+        assert "/index/*" not in resources, "every index is named: no wildcard over a table's indexes"
         if only_streams(statement["Resource"]):
             continue  # an event source reads the stream, not the table or its indexes
-        for table_id in referenced_ids(statement["Resource"]) & indexed:
-            assert "/index/*" in resources, f"{table_id}: queries on its GSIs would be denied"
+        for table_id in referenced_ids(statement["Resource"]) & set(indexes):
+            for index in indexes[table_id]:
+                assert f"/index/{index}" in resources, f"{table_id}: queries on {index} would be denied"
 
 
-# Has no resource-level permissions, and Lambda's DynamoDB event source mapping requires it.
-ACTIONS_ONLY_ON_EVERY_RESOURCE = {"dynamodb:ListStreams"}
+# No resource-level permissions: ListStreams (the DynamoDB event source mapping requires it) and X-Ray's.
+ACTIONS_ONLY_ON_EVERY_RESOURCE = {"dynamodb:ListStreams", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 def test_no_data_statement_applies_to_every_resource(dev: Synthesized) -> None:

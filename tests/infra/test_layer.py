@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from dce.api.routes import AREAS
 from infra import layer
-from infra.paths import SHARED_PYTHON_DIR
+from infra.paths import FUNCTIONS_DIR, SHARED_PYTHON_DIR
 
 pytestmark = pytest.mark.infra
 
@@ -109,6 +113,65 @@ def test_real_layer_has_linux_wheels_for_python_312(tmp_path: Path) -> None:
     assert "cp312-cp312-manylinux" in tags and "x86_64" in tags
 
     assert not (python / "bin").exists()
-    assert not list(python.rglob("*.pyc"))
+    _every_module_is_compiled_for_lambda(python)
     size = sum(f.stat().st_size for f in python.rglob("*") if f.is_file())
     assert size < 200 * 1024 * 1024, "Lambda allows 250 MB unzipped for functions and layers together"
+
+    _imports_on_python_312_from_the_layer_alone(python)
+
+
+def _every_module_is_compiled_for_lambda(python: Path) -> None:
+    """Lambda's /opt is read-only: a module without a usable .pyc is compiled again on every cold start.
+    Each needs an unchecked-hash .pyc of CPython 3.12 (header flags 0b01: hash-based, source not checked)."""
+    sources = [path for path in python.rglob("*.py") if "__pycache__" not in path.parts]
+    assert len(sources) > 1000
+    missing, checked = [], []
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        if not compiled.is_file():
+            missing.append(source)
+        elif int.from_bytes(compiled.read_bytes()[4:8], "little") != 0b01:
+            checked.append(compiled)
+    assert not missing, missing[:5]
+    assert not checked, checked[:5]
+    code = (python / "dce" / "__pycache__" / "bootstrap.cpython-312.pyc").read_bytes()
+    assert b"/opt/python/dce/bootstrap.py" in code  # tracebacks name where Lambda mounts the layer
+
+
+# Run in a fresh interpreter that sees only the standard library and the layer (-I: no user site or
+# PYTHON* variables, -S: no site-packages), the way Lambda's python3.12 runtime sees it.
+_IMPORT_CHECK = """
+import importlib, importlib.util, json, sys, zoneinfo
+layer, functions, handlers = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+sys.path[:0] = [layer]
+assert sys.version_info[:2] == (3, 12), sys.version
+for name in ("pydantic_core._pydantic_core", "argon2", "jwt", "phonenumbers", "boto3", "aws_xray_sdk",
+             "aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing", "dce.api.routes", "dce.bootstrap"):
+    importlib.import_module(name)
+from argon2 import PasswordHasher
+PasswordHasher(time_cost=1, memory_cost=1024).hash("compiled-extension-works")
+assert zoneinfo.ZoneInfo("America/New_York").key == "America/New_York"
+import tzdata
+for folder, module in handlers:
+    spec = importlib.util.spec_from_file_location(f"{folder}_{module}", f"{functions}/{folder}/{module}.py")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, f"{functions}/{folder}")
+    spec.loader.exec_module(loaded)
+    sys.path.pop(0)
+    assert callable(loaded.lambda_handler), (folder, module)
+print("ok")
+"""
+
+
+def _imports_on_python_312_from_the_layer_alone(python: Path) -> None:
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        pytest.fail("the import check needs Linux x86_64, the platform of the layer's wheels")
+    handlers = json.dumps(sorted({(area.code_folder, area.module) for area in AREAS}))
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-I", "-S", "-c", _IMPORT_CHECK, str(python), str(FUNCTIONS_DIR), handlers],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]

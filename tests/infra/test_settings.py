@@ -65,3 +65,21 @@ def test_layer_mode_defaults_to_the_deployable_layer() -> None:
     assert layer_mode("full", {"DCE_LAYER_SOURCE_ONLY": "1"}) == "full"  # the explicit context wins
     with pytest.raises(ValueError, match="layer=source"):
         layer_mode("docker", {})
+
+
+def test_prod_alarms_are_at_least_as_strict_as_dev() -> None:
+    dev, prod = ENVIRONMENTS["dev"].alarms, ENVIRONMENTS["prod"].alarms
+    assert prod.api_5xx_percent <= dev.api_5xx_percent
+    assert prod.api_p99_latency_ms <= dev.api_p99_latency_ms
+    assert prod.lambda_errors <= dev.lambda_errors and prod.throttles <= dev.throttles
+    assert prod.state_machine_failures == 0  # an auction that never closes is always worth a page
+
+
+@pytest.mark.parametrize(("field", "value"), [("api_5xx_percent", 0), ("api_5xx_percent", 101), ("throttles", -1)])
+def test_alarm_thresholds_are_checked(field: str, value: float) -> None:
+    with pytest.raises(ValueError):
+        dataclasses.replace(ENVIRONMENTS["dev"].alarms, **{field: value})
+
+
+def test_metrics_namespace_is_the_environments_prefix() -> None:
+    assert [settings.metrics_namespace for settings in ENVIRONMENTS.values()] == ["dce-dev", "dce-staging", "dce-prod"]

@@ -127,7 +127,9 @@ def test_only_the_events_function_reads_streams(dev: Synthesized) -> None:
         assert streamed == expected, area
 
 
-def test_only_the_events_function_may_manage_connections_and_only_post_on_this_stage(each_env: Synthesized) -> None:
+def test_only_the_events_function_may_manage_connections_only_post_and_delete_on_this_stage(
+    each_env: Synthesized,
+) -> None:
     granted = [
         (role, statement)
         for role, statement in each_env.statements()
@@ -136,10 +138,11 @@ def test_only_the_events_function_may_manage_connections_and_only_post_on_this_s
     ((role, statement),) = granted
     assert role in referenced_ids(each_env.props(each_env.function_id("events"))["Role"])
     assert (statement["Effect"], statement["Action"]) == ("Allow", "execute-api:ManageConnections")
-    (resource,) = as_list(statement["Resource"])
-    rendered = _joined(resource)
-    assert rendered.endswith(f":<{_api_id(each_env)}>/{each_env.env}/POST/@connections/*"), rendered
-    assert ":execute-api:" in rendered
+    rendered = sorted(_joined(resource) for resource in as_list(statement["Resource"]))
+    assert len(rendered) == 2
+    for method, resource in zip(("DELETE", "POST"), rendered, strict=True):
+        assert resource.endswith(f":<{_api_id(each_env)}>/{each_env.env}/{method}/@connections/*"), resource
+        assert ":execute-api:" in resource
 
 
 def test_the_events_function_is_told_the_stages_callback_url(each_env: Synthesized) -> None:
@@ -156,3 +159,14 @@ def test_the_websocket_url_is_an_output(dev: Synthesized) -> None:
     output = dev.json["Outputs"]["WebSocketUrl"]["Value"]
     assert _joined(output).startswith(f"wss://<{_api_id(dev)}>.execute-api.")
     assert json.dumps(output).count("/dev") == 1
+
+
+def test_the_websocket_stage_writes_json_access_logs_without_the_token(each_env: Synthesized) -> None:
+    (stage,) = each_env.of_type("AWS::ApiGatewayV2::Stage").values()
+    setting = stage["Properties"]["AccessLogSettings"]
+    log_groups = set(each_env.of_type("AWS::Logs::LogGroup"))
+    (log_group,) = referenced_ids(setting["DestinationArn"]) & log_groups
+    assert each_env.props(log_group)["LogGroupName"] == f"/aws/apigateway/dce-{each_env.env}-events/access"
+    fields = json.loads(setting["Format"])
+    assert fields["connectionId"] == "$context.connectionId"
+    assert not any("querystring" in value.lower() or "token" in value.lower() for value in fields.values())

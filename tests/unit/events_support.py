@@ -93,6 +93,10 @@ class MemoryConnections:
 class RecordingPusher:
     gone: set[str] = field(default_factory=set)
     frames: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    disconnected: list[str] = field(default_factory=list)
+
+    def disconnect(self, connection_id: str) -> None:
+        self.disconnected.append(connection_id)
 
     def push(self, connection_id: str, frame: bytes) -> bool:
         if connection_id in self.gone:

@@ -149,6 +149,14 @@ def test_a_connection_lives_two_hours():
     assert not opened.is_live_at(T0 + timedelta(hours=2))
 
 
+def test_a_connection_lives_no_longer_than_its_access_token():
+    opened = Connection.opened("c-1", BUYER, Role.BUYER, T0, token_expires_at=T0 + timedelta(minutes=15))
+    assert opened.is_live_at(T0 + timedelta(minutes=14, seconds=59))
+    assert not opened.is_live_at(T0 + timedelta(minutes=15))
+    long_token = Connection.opened("c-2", BUYER, Role.BUYER, T0, token_expires_at=T0 + timedelta(days=1))
+    assert long_token.expires_at == T0 + CONNECTION_LIFETIME  # API Gateway's limit still holds
+
+
 def test_a_consumer_never_receives_another_accounts_event():
     assert connection().receives("call.created", frozenset({BUYER}), T0)
     assert not connection().receives("call.created", frozenset({"buyer-2"}), T0)

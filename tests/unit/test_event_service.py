@@ -9,6 +9,7 @@ from dce.api.schemas.events import encode_event
 from dce.domain.accounts import Role
 from dce.domain.auctions import BidStatus
 from dce.domain.bid_profiles import BidProfile, Criteria
+from dce.domain.connections import Connection
 from dce.domain.events import Change
 from dce.services.events import EventService
 from tests.unit.events_support import (
@@ -104,13 +105,26 @@ def test_subscriptions_narrow_what_a_connection_receives():
     assert pusher.types("buyer-tab-2") == ["call.created", "auction.opened"]
 
 
-def test_expired_connections_receive_nothing():
+def test_expired_connections_receive_nothing_and_are_closed_when_an_event_would_reach_them():
     connections, pusher, log, lookups = world()
     service(connections, pusher, log, lookups, at=T0 + timedelta(hours=2, seconds=1)).publish(
         Change("r1", None, a_call(), T0)
     )
     assert pusher.frames == {}
     assert len(log.recorded) == 1  # still recorded
+    addressed = {"buyer-conn", "buyer-tab-2", "admin-conn"}  # the call's buyer and the admins
+    assert set(pusher.disconnected) == addressed and not addressed & set(connections.items)
+    assert {"seller-conn", "other-seller-conn", "other-buyer-conn"} <= set(connections.items)  # untouched
+
+
+def test_a_connection_ends_with_the_access_token_it_was_opened_with():
+    connections, pusher, log, lookups = world()
+    connections.put(Connection.opened("short-lived", BUYER, Role.BUYER, T0, T0 + timedelta(minutes=15)))
+    service(connections, pusher, log, lookups, at=T0 + timedelta(minutes=14)).publish(Change("r1", None, a_call(), T0))
+    assert pusher.types("short-lived") == ["call.created"]
+    service(connections, pusher, log, lookups, at=T0 + timedelta(minutes=15)).publish(Change("r2", None, a_call(), T0))
+    assert pusher.types("short-lived") == ["call.created"] and pusher.disconnected == ["short-lived"]
+    assert pusher.types("buyer-conn") == ["call.created", "call.created"]  # opened with a longer-lived token
 
 
 def test_a_change_without_events_records_and_pushes_nothing():

@@ -25,6 +25,13 @@ def test_an_access_token_round_trips_to_its_principal(codec):
     assert claims["exp"] - claims["iat"] == 900
 
 
+def test_an_access_token_tells_until_when_it_is_valid(codec):
+    token = codec.access_token(Principal("acct-1", Role.BUYER), NOW, "jti-1")
+    principal, expires_at = codec.verify_access_until(token)
+    assert principal == Principal("acct-1", Role.BUYER)
+    assert expires_at == datetime.fromtimestamp(int((NOW + timedelta(seconds=900)).timestamp()), UTC)
+
+
 def test_a_refresh_token_is_not_an_access_token_and_vice_versa(codec):
     refresh = codec.refresh_token("acct-1", "fam-1", "jti-2", NOW)
     with pytest.raises(Unauthorized):

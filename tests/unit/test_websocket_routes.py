@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,15 +13,18 @@ from dce.domain.accounts import Role
 from dce.domain.errors import Unauthorized
 from dce.domain.principal import Principal
 from dce.services.connections import ConnectionService
-from tests.unit.events_support import FixedClock, MemoryConnections
+from tests.unit.events_support import T0, FixedClock, MemoryConnections
 
 GOOD_TOKEN = "good-token"
 
 
-def verify(token: str) -> Principal:
+TOKEN_EXPIRES_AT = T0 + timedelta(minutes=15)
+
+
+def verify(token: str) -> tuple[Principal, datetime]:
     if token != GOOD_TOKEN:
         raise Unauthorized("Invalid token")
-    return Principal("buyer-1", Role.BUYER)
+    return Principal("buyer-1", Role.BUYER), TOKEN_EXPIRES_AT
 
 
 @pytest.fixture
@@ -53,6 +57,7 @@ def test_connect_with_a_valid_token_registers_the_connection_for_its_account(sen
     assert send("$connect", token=GOOD_TOKEN) == {"statusCode": 200}
     connection = store.items["conn-1"]
     assert (connection.account_id, connection.role, connection.topics) == ("buyer-1", Role.BUYER, ())
+    assert connection.expires_at == TOKEN_EXPIRES_AT  # the token's expiry bounds the connection
 
 
 @pytest.mark.parametrize("token", [None, "", "bad-token"])

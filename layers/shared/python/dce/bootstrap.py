@@ -1,104 +1,216 @@
-"""Wires adapters into services, once per process. Tests call `reset()` or build their own."""
+"""Wires adapters into services, once per process. Tests call `reset()` or build their own.
+
+Every service is built on first use, with its adapters' imports: a function loads only what its code
+path asks for (the calls function never imports argon2 or PyJWT, the authorizer never the marketplace),
+and the JWT signing key is read only by the services that sign or verify something with it (tokens,
+cursors) — `auction_close` and `events` never fetch it (`Area.uses_jwt_secret`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from dce.adapters.accounts_repo import DynamoAccountRepo
-from dce.adapters.api_keys_repo import DynamoApiKeyRepo
-from dce.adapters.auction_timer import StepFunctionsTimer
-from dce.adapters.auctions_repo import DynamoAuctionRepo
-from dce.adapters.bid_profiles_repo import DynamoBidProfileRepo
-from dce.adapters.billing_repo import DynamoBillingRepo
-from dce.adapters.calls_repo import DynamoCallRepo
-from dce.adapters.compliance_repo import DynamoComplianceRepo
-from dce.adapters.fixed_clock import fixed_clock
-from dce.adapters.passwords import Argon2Hasher
-from dce.adapters.rate_limits_repo import DynamoCounters
-from dce.adapters.secrets import jwt_secret
-from dce.adapters.sessions_repo import DynamoSessionRepo
-from dce.adapters.system import SystemClock, UuidGen
-from dce.api.pagination import CursorCodec
 from dce.config import settings
-from dce.domain.compliance import state_of as us_state_of
-from dce.domain.phone import PhoneNumber
-from dce.ports import Clock, IdGen
-from dce.services.accounts import AccountService
-from dce.services.api_keys import ApiKeyService
-from dce.services.auctions import AuctionService
-from dce.services.auth import AuthService, LoginLimits
-from dce.services.bid_profiles import BidProfileService
-from dce.services.bids import BidService
-from dce.services.calls import CallService
-from dce.services.compliance import ComplianceService
-from dce.services.tokens import TokenCodec
+from dce.ports import BusinessMetrics, Clock, IdGen
 
 if TYPE_CHECKING:
+    from dce.adapters.accounts_repo import DynamoAccountRepo
+    from dce.adapters.auctions_repo import DynamoAuctionRepo
+    from dce.adapters.calls_repo import DynamoCallRepo
+    from dce.adapters.passwords import Argon2Hasher
+    from dce.api.pagination import CursorCodec
+    from dce.services.accounts import AccountService
+    from dce.services.api_keys import ApiKeyService
+    from dce.services.auctions import AuctionService
+    from dce.services.auth import AuthService, LoginLimits
+    from dce.services.bid_profiles import BidProfileService
+    from dce.services.bids import BidService
+    from dce.services.calls import CallService
+    from dce.services.compliance import ComplianceService
     from dce.services.connections import ConnectionService
     from dce.services.events import EventService
+    from dce.services.tokens import TokenCodec
 
 
-@dataclass(frozen=True, slots=True)
 class Services:
-    accounts: AccountService
-    api_keys: ApiKeyService
-    auth: AuthService
-    calls: CallService
-    auctions: AuctionService
-    bids: BidService
-    bid_profiles: BidProfileService
-    tokens: TokenCodec
-    cursors: CursorCodec
-    compliance: ComplianceService
+    """The use cases of one process, each built (with its adapters) the first time it is asked for."""
+
+    def __init__(self, clock: Clock | None = None, ids: IdGen | None = None, metrics: BusinessMetrics | None = None):
+        self._given_clock, self._given_ids, self._given_metrics = clock, ids, metrics
+
+    @cached_property
+    def clock(self) -> Clock:
+        from dce.adapters.system import SystemClock
+
+        return self._given_clock or SystemClock()
+
+    @cached_property
+    def ids(self) -> IdGen:
+        from dce.adapters.system import UuidGen
+
+        return self._given_ids or UuidGen()
+
+    @cached_property
+    def metrics(self) -> BusinessMetrics:
+        from dce.adapters.metrics import PowertoolsMetrics
+
+        return self._given_metrics or PowertoolsMetrics()
+
+    @cached_property
+    def _secret(self) -> str:
+        """The JWT signing key (Secrets Manager on AWS): read by the first service that needs it."""
+        from dce.adapters.secrets import jwt_secret
+
+        return jwt_secret(settings())
+
+    @cached_property
+    def tokens(self) -> TokenCodec:
+        from dce.services.tokens import TokenCodec
+
+        config = settings()
+        return TokenCodec(self._secret, config.access_ttl_seconds, config.refresh_ttl_seconds)
+
+    @cached_property
+    def cursors(self) -> CursorCodec:
+        from dce.api.pagination import CursorCodec
+
+        return CursorCodec(self._secret)
+
+    @cached_property
+    def _account_repo(self) -> DynamoAccountRepo:
+        from dce.adapters.accounts_repo import DynamoAccountRepo
+
+        return DynamoAccountRepo()
+
+    @cached_property
+    def _call_repo(self) -> DynamoCallRepo:
+        from dce.adapters.calls_repo import DynamoCallRepo
+
+        return DynamoCallRepo()
+
+    @cached_property
+    def _auction_repo(self) -> DynamoAuctionRepo:
+        from dce.adapters.auctions_repo import DynamoAuctionRepo
+
+        return DynamoAuctionRepo()
+
+    @cached_property
+    def _hasher(self) -> Argon2Hasher:
+        from dce.adapters.passwords import Argon2Hasher
+
+        config = settings()
+        return Argon2Hasher(config.password_time_cost, config.password_memory_kib)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyService:
+        from dce.adapters.api_keys_repo import DynamoApiKeyRepo
+        from dce.services.api_keys import ApiKeyService
+
+        return ApiKeyService(DynamoApiKeyRepo(), self.clock, self.ids)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from dce.services.accounts import AccountService
+
+        config = settings()
+        return AccountService(
+            self._account_repo, self.api_keys, self._hasher, self.clock, self.ids, config.signup_credit
+        )
+
+    @cached_property
+    def auth(self) -> AuthService:
+        from dce.adapters.rate_limits_repo import DynamoCounters
+        from dce.adapters.sessions_repo import DynamoSessionRepo
+        from dce.services.auth import AuthService
+
+        return AuthService(
+            self._account_repo,
+            DynamoSessionRepo(),
+            self._hasher,
+            self.tokens,
+            self.clock,
+            self.ids,
+            DynamoCounters(),
+            _login_limits(),
+        )
+
+    @cached_property
+    def compliance(self) -> ComplianceService:
+        from dce.adapters.compliance_repo import DynamoComplianceRepo
+        from dce.adapters.fixed_clock import fixed_clock
+        from dce.services.compliance import ComplianceService
+
+        config = settings()
+        # The compliance checks may run on a pinned clock (DCE_FIXED_NOW, local/test only); an injected clock wins.
+        clock = self._given_clock or fixed_clock(config) or self.clock
+        return ComplianceService(DynamoComplianceRepo(), clock, config.calls_per_hour)
+
+    @cached_property
+    def auctions(self) -> AuctionService:
+        from dce.adapters.auction_timer import StepFunctionsTimer
+        from dce.services.auctions import AuctionService
+
+        auctions = AuctionService(
+            self._auction_repo, self._call_repo, StepFunctionsTimer(), self.clock, self.ids, self.metrics
+        )
+        # Automatic bids: the profiles are loaded when the first auction opens, not by the timer's close.
+        auctions.when_opened(lambda auction, call: self.bid_profiles.auto_bid(auction, call))
+        return auctions
+
+    @cached_property
+    def bids(self) -> BidService:
+        from dce.services.bids import BidService
+
+        return BidService(self._auction_repo, self.clock, self.ids, settings().bids_per_hour, self.metrics)
+
+    @cached_property
+    def bid_profiles(self) -> BidProfileService:
+        from dce.adapters.bid_profiles_repo import DynamoBidProfileRepo
+        from dce.services.bid_profiles import BidProfileService
+
+        return BidProfileService(DynamoBidProfileRepo(), self.bids, _state_of, self.clock, self.ids)
+
+    @cached_property
+    def calls(self) -> CallService:
+        from dce.adapters.billing_repo import DynamoBillingRepo
+        from dce.services.calls import CallService
+
+        return CallService(
+            self._call_repo,
+            self._account_repo,
+            self._auction_repo,
+            self.auctions,
+            DynamoBillingRepo(),
+            self.clock,
+            self.ids,
+            self.compliance,
+            self.metrics,
+        )
 
 
-def build(clock: Clock | None = None, ids: IdGen | None = None) -> Services:
-    config = settings()
-    # The compliance checks may run on a pinned clock (DCE_FIXED_NOW, local/test only); an injected clock wins.
-    compliance = ComplianceService(
-        DynamoComplianceRepo(), clock or fixed_clock(config) or SystemClock(), config.calls_per_hour
-    )
-    clock = clock or SystemClock()
-    ids = ids or UuidGen()
-    account_repo = DynamoAccountRepo()
-    hasher = Argon2Hasher(config.password_time_cost, config.password_memory_kib)
-    secret = jwt_secret(config)
-    codec = TokenCodec(secret, config.access_ttl_seconds, config.refresh_ttl_seconds)
-    api_keys = ApiKeyService(DynamoApiKeyRepo(), clock, ids)
-    call_repo, auction_repo, sessions = DynamoCallRepo(), DynamoAuctionRepo(), DynamoSessionRepo()
-    auctions = AuctionService(auction_repo, call_repo, StepFunctionsTimer(), clock, ids)
-    bids = BidService(auction_repo, clock, ids, config.bids_per_hour)
-    bid_profiles = BidProfileService(DynamoBidProfileRepo(), bids, _state_of, clock, ids)
-    auctions.when_opened(bid_profiles.auto_bid)
-    return Services(
-        accounts=AccountService(account_repo, api_keys, hasher, clock, ids, config.signup_credit),
-        api_keys=api_keys,
-        auth=AuthService(account_repo, sessions, hasher, codec, clock, ids, DynamoCounters(), _login_limits()),
-        calls=CallService(call_repo, account_repo, auction_repo, auctions, DynamoBillingRepo(), clock, ids, compliance),
-        auctions=auctions,
-        bids=bids,
-        bid_profiles=bid_profiles,
-        tokens=codec,
-        cursors=CursorCodec(secret),
-        compliance=compliance,
-    )
+def build(clock: Clock | None = None, ids: IdGen | None = None, metrics: BusinessMetrics | None = None) -> Services:
+    return Services(clock, ids, metrics)
 
 
 def _login_limits() -> LoginLimits:
+    from dce.services.auth import LoginLimits
+
     config = settings()
     return LoginLimits(config.login_failures_per_email, config.login_failures_per_ip, config.login_window_seconds)
 
 
 def _state_of(e164: str) -> str | None:
     """The US state of a number, from the compliance domain's area-code table (None outside NANP)."""
+    from dce.domain.compliance import state_of as us_state_of
+    from dce.domain.phone import PhoneNumber
+
     return us_state_of(PhoneNumber(e164, 1)) if e164.startswith("+1") else None
 
 
 @lru_cache(maxsize=1)
 def services() -> Services:
-    """The process-wide services, built on first use (cold start)."""
+    """The process-wide services; each is built on first use (cold start)."""
     return build()
 
 
@@ -107,17 +219,22 @@ def services() -> Services:
 def connections() -> ConnectionService:
     """The WebSocket API's service (the ws function): connections checked with the access-token codec."""
     from dce.adapters.connections_repo import DynamoConnectionRepo
+    from dce.adapters.system import SystemClock
     from dce.services.connections import ConnectionService
 
-    return ConnectionService(DynamoConnectionRepo(), services().tokens.verify_access, SystemClock())
+    return ConnectionService(DynamoConnectionRepo(), services().tokens.verify_access_until, SystemClock())
 
 
 @lru_cache(maxsize=1)
 def events() -> EventService:
-    """The events function's service; it needs no secret, so its cold start does not build `services()`."""
+    """The events function's service; it needs no secret."""
+    from dce.adapters.auctions_repo import DynamoAuctionRepo
+    from dce.adapters.bid_profiles_repo import DynamoBidProfileRepo
+    from dce.adapters.calls_repo import DynamoCallRepo
     from dce.adapters.connections_api import ApiGatewayPusher
     from dce.adapters.connections_repo import DynamoConnectionRepo
     from dce.adapters.events_log import DynamoEventLog
+    from dce.adapters.system import SystemClock
     from dce.api.schemas.events import encode_event
     from dce.services.events import EventService
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from dce.domain.accounts import Account, ApiKey, LedgerEntry
-from dce.domain.auctions import Auction, Bid, WinningBid
-from dce.domain.bid_profiles import BidProfile
-from dce.domain.calls import Call, CallStatus
-from dce.domain.pages import Page
+if TYPE_CHECKING:  # annotations only: a function imports the domain modules its own code uses
+    from datetime import datetime
+    from decimal import Decimal
+
+    from dce.domain.accounts import Account, ApiKey, LedgerEntry
+    from dce.domain.auctions import Auction, Bid, WinningBid
+    from dce.domain.bid_profiles import BidProfile
+    from dce.domain.calls import Call, CallStatus
+    from dce.domain.pages import Page
 
 
 class Clock(Protocol):
@@ -106,3 +109,32 @@ class BidProfileRepo(Protocol):
     def for_seller(self, seller_id: str) -> list[BidProfile]: ...
     def active(self) -> list[BidProfile]: ...
     def delete(self, profile_id: str, seller_id: str) -> bool: ...
+
+
+class BusinessMetrics(Protocol):
+    """Business events, each counted exactly once where its outcome is decided (the adapter publishes them)."""
+
+    def call_created(self) -> None: ...
+    def bid_placed(self) -> None: ...
+
+    def auction_closed(self) -> None:
+        """An auction went open → completed (by whichever of timer, complete or route got there first)."""
+
+    def call_billed(self, charge: Decimal) -> None:
+        """A completed call charged its buyer `charge` (> 0) and paid its seller, in one transaction."""
+
+
+class Uncounted:
+    """BusinessMetrics that count nothing: the default of services built without metrics (tests, scripts)."""
+
+    def call_created(self) -> None:
+        pass
+
+    def bid_placed(self) -> None:
+        pass
+
+    def auction_closed(self) -> None:
+        pass
+
+    def call_billed(self, charge: Decimal) -> None:
+        pass

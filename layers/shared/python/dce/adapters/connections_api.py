@@ -46,6 +46,19 @@ class ApiGatewayPusher:
             logger.warning("push to a connection failed: %s", type(error).__name__)
         return True
 
+    def disconnect(self, connection_id: str) -> None:
+        """Close a connection (`DELETE @connections/{id}`); gone already, or any failure, is only logged:
+        the record is deleted either way and API Gateway ends every connection within 2 hours."""
+        if self._endpoint is None:
+            return
+        client = self._connect()
+        try:
+            client.delete_connection(ConnectionId=connection_id)
+        except client.exceptions.GoneException:
+            return
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("closing a connection failed: %s", type(error).__name__)
+
     def _connect(self) -> Any:
         if self._client is None:
             self._client = boto3.client(

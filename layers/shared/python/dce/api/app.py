@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -31,8 +30,7 @@ from dce.api.rate_limit import take_token
 from dce.api.routes import API_PREFIX, find_route
 from dce.domain.errors import DomainError, ValidationFailed
 from dce.domain.principal import Principal
-
-logger = Logger(service="dce")
+from dce.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -13,18 +12,8 @@ from pydantic import BaseModel
 from dce.api.pagination import MAX_CURSOR_LENGTH
 from dce.api.schemas.common import next_link
 from dce.bootstrap import services
-from dce.domain.errors import InvalidUuid
 from dce.domain.pages import MAX_LIMIT, Page
 from dce.domain.principal import Principal
-
-
-def parse_uuid(raw: str) -> str:
-    """A path id must be a UUID (400 INVALID_UUID otherwise); returned in canonical form."""
-    try:
-        return str(uuid.UUID(raw))
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise InvalidUuid() from exc
-
 
 # `?limit=` and `?cursor=` of every list: declared on the route, so Powertools validates and documents them.
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]

@@ -70,6 +70,8 @@ class Area:
     folder: str = ""
     module: str = "handler"
     starts_auction_timer: bool = False
+    # Reads the JWT signing key (Secrets Manager): to sign or verify tokens, or to sign list cursors.
+    uses_jwt_secret: bool = True
 
     @property
     def code_folder(self) -> str:
@@ -166,7 +168,13 @@ AREAS: tuple[Area, ...] = (
     ),
     Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "write"), *API_EDGE)),
     # The Step Functions task that closes an auction when its timer fires.
-    Area("auction_close", ((AUCTIONS, "write"), (BIDS, "write")), folder="auctions", module="close"),
+    Area(
+        "auction_close",
+        ((AUCTIONS, "write"), (BIDS, "write")),
+        folder="auctions",
+        module="close",
+        uses_jwt_secret=False,
+    ),
     # The Lambda authorizer only reads API keys (JWTs are verified without a lookup).
     Area("authorizer", ((API_KEYS, "read"),)),
     Area("compliance", ((DNC, "write"), (COMPLIANCE_SETTINGS, "write"), *API_EDGE)),
@@ -177,6 +185,7 @@ AREAS: tuple[Area, ...] = (
     Area(
         "events",
         ((EVENTS, "write"), (CONNECTIONS, "write"), (AUCTIONS, "read"), (CALLS, "read"), (BID_PROFILES, "read")),
+        uses_jwt_secret=False,
     ),
 )
 

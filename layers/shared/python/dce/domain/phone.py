@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import phonenumbers
-
 from dce.domain.errors import ValidationFailed
 
 MAX_INPUT_LENGTH = 32
@@ -23,6 +21,9 @@ class PhoneNumber:
         """Parse user input; the error names the field but never echoes the raw value."""
         if not isinstance(raw, str) or not raw.startswith("+") or len(raw) > MAX_INPUT_LENGTH:
             raise ValidationFailed(f"Invalid {field}: expected E.164 format such as +14155551234")
+        # Imported on first parse: reading stored numbers back (the timer's close, the stream) needs no parser.
+        import phonenumbers
+
         try:
             parsed = phonenumbers.parse(raw, None)
         except phonenumbers.NumberParseException as exc:

@@ -27,7 +27,7 @@ from dce.domain.calls import Call, CallStatus
 from dce.domain.errors import AuctionNotFound, CallNotFound, InvalidState, ValidationFailed
 from dce.domain.pages import Page
 from dce.domain.principal import Principal
-from dce.ports import AuctionRepo, CallRepo, Clock, IdGen
+from dce.ports import AuctionRepo, BusinessMetrics, CallRepo, Clock, IdGen, Uncounted
 
 
 class AuctionTimer(Protocol):
@@ -63,8 +63,17 @@ OnOpen = Callable[[Auction, Call], int]
 
 
 class AuctionService:
-    def __init__(self, auctions: AuctionRepo, calls: CallRepo, timer: AuctionTimer, clock: Clock, ids: IdGen) -> None:
+    def __init__(
+        self,
+        auctions: AuctionRepo,
+        calls: CallRepo,
+        timer: AuctionTimer,
+        clock: Clock,
+        ids: IdGen,
+        metrics: BusinessMetrics | None = None,
+    ) -> None:
         self._auctions, self._calls, self._timer, self._clock, self._ids = auctions, calls, timer, clock, ids
+        self._metrics = metrics or Uncounted()
         self._on_open: OnOpen | None = None
 
     def when_opened(self, hook: OnOpen) -> None:
@@ -125,7 +134,8 @@ class AuctionService:
     def close(self, auction: Auction, only_if_ended: bool = False) -> Auction:
         """The one closing path: idempotent, and the same result whoever gets here first."""
         if auction.status is AuctionStatus.OPEN:
-            self._auctions.mark_closed(auction.id, self._clock.now(), only_if_ended)
+            if self._auctions.mark_closed(auction.id, self._clock.now(), only_if_ended):
+                self._metrics.auction_closed()  # the one conditional open → completed: counted once
             latest = self._auctions.get(auction.id)
             assert latest is not None
             auction = latest

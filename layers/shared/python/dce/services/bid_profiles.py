@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import phonenumbers
-
 from dce.domain.accounts import Role
 from dce.domain.auctions import Auction
 from dce.domain.bid_profiles import BidProfile, CallFacts, Criteria, check_auto_bid
@@ -33,6 +31,8 @@ class ProfileInput:
 
 def call_facts(call: Call, state_of: StateOf) -> CallFacts:
     """The consumer's side of the call: the caller for inbound calls, the called party for outbound."""
+    import phonenumbers  # here: the bids function manages profiles and never needs a call's facts
+
     number = call.from_number if call.direction is Direction.INBOUND else call.to_number
     region = phonenumbers.region_code_for_country_code(number.country_code)
     return CallFacts(

@@ -9,15 +9,23 @@ from dce.domain.auctions import Bid, BidStatus, check_bid_amount
 from dce.domain.errors import AuctionClosed, AuctionNotFound, BidBelowReserve, BidNotFound, Conflict
 from dce.domain.pages import Page
 from dce.domain.principal import Principal
-from dce.ports import AuctionRepo, Clock, IdGen
+from dce.ports import AuctionRepo, BusinessMetrics, Clock, IdGen, Uncounted
 from dce.services.retry import backoff
 
 RETRIES = 5
 
 
 class BidService:
-    def __init__(self, auctions: AuctionRepo, clock: Clock, ids: IdGen, bids_per_hour: int) -> None:
+    def __init__(
+        self,
+        auctions: AuctionRepo,
+        clock: Clock,
+        ids: IdGen,
+        bids_per_hour: int,
+        metrics: BusinessMetrics | None = None,
+    ) -> None:
         self._auctions, self._clock, self._ids, self._per_hour = auctions, clock, ids, bids_per_hour
+        self._metrics = metrics or Uncounted()
 
     def place(self, seller: Principal, auction_id: str, amount: Decimal) -> Bid:
         amount = check_bid_amount(amount)
@@ -39,6 +47,7 @@ class BidService:
             except Conflict:  # a concurrent transaction on the same auction: try again
                 backoff(attempt)
                 continue
+            self._metrics.bid_placed()  # manual and automatic bids both come through here
             return bid
         raise Conflict()
 

@@ -21,7 +21,7 @@ from dce.domain.errors import (
 from dce.domain.pages import Page
 from dce.domain.phone import PhoneNumber
 from dce.domain.principal import Principal
-from dce.ports import AccountRepo, AuctionRepo, BillingRepo, CallRepo, Clock, IdGen
+from dce.ports import AccountRepo, AuctionRepo, BillingRepo, BusinessMetrics, CallRepo, Clock, IdGen, Uncounted
 from dce.services.auctions import AuctionService
 from dce.services.compliance import ComplianceService
 from dce.services.retry import backoff
@@ -51,10 +51,12 @@ class CallService:
         clock: Clock,
         ids: IdGen,
         compliance: ComplianceService,
+        metrics: BusinessMetrics | None = None,
     ) -> None:
         self._calls, self._accounts, self._auctions = calls, accounts, auctions
         self._auction_service, self._billing, self._clock, self._ids = auction_service, billing, clock, ids
         self._compliance = compliance
+        self._metrics = metrics or Uncounted()
 
     def create(self, caller: Principal, new: NewCall) -> Call:
         from_number = PhoneNumber.parse(new.from_number, "from number")
@@ -80,6 +82,7 @@ class CallService:
             keywords=new.keywords,
         )
         self._calls.put_new(call)
+        self._metrics.call_created()
         return call
 
     def get(self, caller: Principal, call_id: str) -> Call:
@@ -162,6 +165,8 @@ class CallService:
             except Conflict:  # a balance changed since we read it: read again
                 backoff(attempt)
                 continue
+            if cost > 0:  # a free call (no ledger entries) is completed, not billed
+                self._metrics.call_billed(cost)
             return completed
         raise Conflict()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from dce.domain.connections import Connection
@@ -23,7 +24,7 @@ class ConnectionRepo(Protocol):
     def admins(self) -> list[Connection]: ...
 
 
-VerifyToken = Callable[[str], Principal]
+VerifyToken = Callable[[str], tuple[Principal, datetime]]  # the caller and when its token expires
 
 
 class ConnectionService:
@@ -31,11 +32,14 @@ class ConnectionService:
         self._repo, self._verify, self._clock = repo, verify, clock
 
     def open(self, connection_id: str, token: str | None) -> Connection:
-        """Register a connection for the account of a valid access token; Unauthorized otherwise."""
+        """Register a connection for the account of a valid access token, until the token expires;
+        Unauthorized otherwise."""
         if not token:
             raise Unauthorized()
-        principal = self._verify(token)
-        connection = Connection.opened(connection_id, principal.account_id, principal.role, self._clock.now())
+        principal, token_expires_at = self._verify(token)
+        connection = Connection.opened(
+            connection_id, principal.account_id, principal.role, self._clock.now(), token_expires_at
+        )
         self._repo.put(connection)
         return connection
 

@@ -35,6 +35,9 @@ class Pusher(Protocol):
     def push(self, connection_id: str, frame: bytes) -> bool:
         """Send one frame; False when the connection is gone (closed or expired)."""
 
+    def disconnect(self, connection_id: str) -> None:
+        """Close the connection (its client sees the socket close); already gone is fine."""
+
 
 Encode = Callable[[DomainEvent], bytes]
 
@@ -83,7 +86,11 @@ class EventService:
         candidates.update((c.id, c) for c in self._connections.admins())
         pushed = 0
         for connection in candidates.values():
-            if not connection.receives(item.event.type, item.accounts, now):
+            if not connection.is_addressed_by(item.event.type, item.accounts):
+                continue
+            if not connection.is_live_at(now):  # its token (or API Gateway's 2 h) ran out: reconnect
+                self._pusher.disconnect(connection.id)
+                self._connections.delete(connection.id)
                 continue
             if self._pusher.push(connection.id, item.frame):
                 pushed += 1

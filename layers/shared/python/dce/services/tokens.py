@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -61,6 +61,10 @@ class TokenCodec:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify_access(self, token: str) -> Principal:
+        return self.verify_access_until(token)[0]
+
+    def verify_access_until(self, token: str) -> tuple[Principal, datetime]:
+        """The caller of a valid access token, and when the token expires (its `exp`)."""
         claims = self._decode(token, JWT_AUDIENCE)
         if "typ" in claims:  # refresh tokens (and anything else typed) are not access tokens
             raise Unauthorized("Invalid token")
@@ -68,7 +72,7 @@ class TokenCodec:
             role = Role(str(claims.get("role")))
         except ValueError as exc:
             raise Unauthorized("Invalid token") from exc
-        return Principal(account_id=str(claims["sub"]), role=role)
+        return Principal(account_id=str(claims["sub"]), role=role), datetime.fromtimestamp(int(claims["exp"]), UTC)
 
     def verify_refresh(self, token: str) -> RefreshClaims:
         claims = self._decode(token, REFRESH_AUDIENCE)

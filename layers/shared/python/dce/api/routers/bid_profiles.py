@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
-from dce.api.params import parse_uuid
+from dce.api.ids import parse_uuid
 from dce.api.schemas.bid_profiles import BidProfileOut, CreateProfileIn, UpdateProfileIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
-from dce.api.params import Cursor, Limit, page_response, page_start, parse_uuid
+from dce.api.ids import parse_uuid
+from dce.api.params import Cursor, Limit, page_response, page_start
 from dce.api.schemas.calls import CallOut, CompleteCallIn, CreateCallIn, StatusIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services

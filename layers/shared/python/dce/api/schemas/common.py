@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, PlainSerializer
 
 from dce.adapters.items import ts
+
+if TYPE_CHECKING:  # the events function renders these schemas without loading Powertools' resolver
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 # Money is a JSON number with at most 2 decimals. float() of a 2-place Decimal prints the exact
 # shortest representation (88.1, 1000.0), so no precision is lost on the wire.
