@@ -8,7 +8,7 @@ from dce import bootstrap
 from dce.domain.errors import InvalidCredentials
 from scripts.create_admin import main
 
-PASSWORD = "an-admin-password-of-a-stage"
+PASSWORD = "correct-horse-battery-staple"  # the test users' password (not a secret)
 
 
 @pytest.fixture
