@@ -99,5 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Exit without waiting for moto's Step Functions executions: each open auction's timer is a
+    non-daemon thread inside a Wait state (up to the auction's duration, an hour at most), so a normal
+    interpreter exit after Ctrl-C hung until the last timer fired. Everything of ours is stopped by now."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

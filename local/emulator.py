@@ -43,15 +43,21 @@ class Emulator:
 
 def start_moto(port: int | None = None) -> Emulator:
     """Start moto on loopback and point this process's boto3 at it (credentials are dummies)."""
-    from moto.server import ThreadedMotoServer
-
-    from local.moto_patches import keep_streams_across_rollbacks, serialise_dynamodb_item_operations
+    from local.moto_patches import (
+        cache_moto_dispatch,
+        honour_transaction_tokens,
+        keep_streams_across_rollbacks,
+        serialise_dynamodb_item_operations,
+    )
+    from local.moto_server import KeepAliveMotoServer
 
     serialise_dynamodb_item_operations()
     keep_streams_across_rollbacks()
+    honour_transaction_tokens()
+    cache_moto_dispatch()
     port = port or free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS call
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    server = KeepAliveMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
     server.start()
     endpoint = f"http://{LOOPBACK}:{port}"
     os.environ.update(EMULATOR_CREDENTIALS)

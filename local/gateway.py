@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -31,6 +32,7 @@ from local.openapi import openapi_json
 from local.websocket import CONNECTIONS_PREFIX, WebSocketHub
 
 MAX_BODY_BYTES = 64 * 1024
+logger = logging.getLogger(__name__)
 
 
 class Background(Protocol):
@@ -178,7 +180,8 @@ class Gateway:
 
     async def _invoke(self, area: str, event: dict[str, Any]) -> dict[str, Any]:
         outcome, result = await self._call(area, event)
-        if outcome == "error":  # API Gateway answers 502 when the integration fails
+        if outcome == "error":  # API Gateway answers 502 when the integration fails (and logs why)
+            logger.error("%s function failed: %s", area, result)
             raise HttpError("INTERNAL_ERROR", "Internal server error", 502)
         return dict(result)
 
