@@ -46,6 +46,11 @@ def test_a_full_bucket_grants_a_burst_then_refills_at_the_rate(aws):
     assert bucket.take("account#a", T0 + 0.5) > 0
 
 
+def test_a_rate_too_fine_for_the_stored_microseconds_grants_everything_without_failing(aws):
+    bucket = DynamoTokenBuckets(per_second=10_000_000, burst=2)  # one token every 0.1 µs rounds to 0
+    assert [bucket.take("account#a", T0) for _ in range(5)] == [0.0] * 5
+
+
 def test_lambda_instances_share_one_bucket_per_caller(aws):
     instances = [DynamoTokenBuckets(per_second=10, burst=5) for _ in range(3)]
     granted = [instance.take("account#shared", T0) == 0 for _ in range(3) for instance in instances]

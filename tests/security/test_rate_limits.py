@@ -128,9 +128,17 @@ def test_a_throttled_caller_is_served_again_after_retry_after(limited: ApiClient
 
 
 def test_anonymous_requests_are_limited_per_client_ip(limited: ApiClient, users: dict[str, User]):
-    statuses = [limited.get("/health").status_code for _ in range(BURST + 30)]
-    assert statuses[:BURST] == [200] * BURST and 429 in statuses
+    refresh = {"refresh_token": "not-a-token"}  # anonymous, and not a log-in: no brute-force counter
+    statuses = [limited.post("/auth/refresh", refresh).status_code for _ in range(BURST + 30)]
+    assert statuses[:BURST] == [401] * BURST and 429 in statuses
     assert limited.get("/profile", users["calm"]).status_code == 200  # an account has its own bucket
+    refill()
+
+
+def test_the_health_check_spends_no_tokens(limited: ApiClient, users: dict[str, User]):
+    """It touches no table (only API Gateway's stage throttling bounds it); everything else is limited."""
+    assert [limited.get("/health").status_code for _ in range(BURST + 30)] == [200] * (BURST + 30)
+    assert_rate_limited(until_limited(limited, "/profile", users["calm"]))
     refill()
 
 

@@ -64,7 +64,9 @@ class DynamoTokenBuckets:
                 UpdateExpression=f"{update}, expires_at_epoch = :expires",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_NEW",
+                # ALL_NEW, not UPDATED_NEW: a `tat + :interval` that rounds to no change (a rate of millions
+                # a second) leaves `tat` out of UPDATED_NEW.
+                ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:

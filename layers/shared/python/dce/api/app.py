@@ -63,7 +63,8 @@ def edge_checks(event: Mapping[str, Any]) -> Principal | None:
     the body's size, media type and JSON syntax. Runs before Powertools' validation so a wrong role is 403."""
     route = find_route(str(event.get("httpMethod", "")), str(event.get("resource", "")))
     principal = None
-    take_token(event)
+    if route is None or route.rate_limited:
+        take_token(event)
     if route is not None and not route.public:
         principal = require(principal_from_event(dict(event)), route.roles)
     body = event.get("body")

@@ -50,6 +50,10 @@ class Route:
     area: str  # which Lambda function serves it: functions/<area>/handler.py
     roles: tuple[Role, ...]
     max_body_bytes: int = MAX_BODY_BYTES
+    # Whether the caller's token bucket (DynamoDB) is charged. Only the health check is exempt: it reads
+    # and writes nothing, so a monitor polling it costs no table write (API Gateway's stage throttling
+    # still bounds it, answering 429 too).
+    rate_limited: bool = True
 
     @property
     def public(self) -> bool:
@@ -79,7 +83,7 @@ class Area:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/health", "accounts", PUBLIC),
+    Route("GET", "/health", "accounts", PUBLIC, rate_limited=False),
     Route("POST", "/accounts", "accounts", PUBLIC),
     Route("POST", "/auth/login", "accounts", PUBLIC),
     Route("POST", "/auth/refresh", "accounts", PUBLIC),

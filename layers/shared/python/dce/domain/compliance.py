@@ -171,9 +171,23 @@ def regions_of(number: PhoneNumber) -> tuple[Region, ...]:
     return (Region(RegionKind.STATE, state), country) if state else (country,)
 
 
+def library_number(number: PhoneNumber) -> phonenumbers.PhoneNumber:
+    """phonenumbers' form of a number already validated and normalised to E.164, built from its digits
+    rather than parsed again: parsing costs ~24 µs, half of a whole pre-call decision. Leading zeros of
+    the national number (Italy) are kept the way `phonenumbers.parse` keeps them."""
+    national = number.e164[1 + len(str(number.country_code)) :]
+    zeros = len(national) - len(national.lstrip("0"))
+    return phonenumbers.PhoneNumber(
+        country_code=number.country_code,
+        national_number=int(national),
+        italian_leading_zero=True if zeros else None,
+        number_of_leading_zeros=zeros if zeros > 1 else None,
+    )
+
+
 def local_zone(number: PhoneNumber, fallback: str) -> ZoneInfo:
     """The called party's time zone from the number, or `fallback` when it spans several (or none)."""
-    zones = phone_timezones.time_zones_for_number(phonenumbers.parse(number.e164, None))
+    zones = phone_timezones.time_zones_for_number(library_number(number))
     if len(zones) == 1 and zones[0] != _UNKNOWN_ZONE:
         try:
             return ZoneInfo(zones[0])
