@@ -52,6 +52,20 @@ def test_disabled_metrics_are_dropped_not_kept_until_they_overflow_to_stdout(mon
     assert metrics.metric_set == {}
 
 
+@pytest.mark.parametrize(("disabled", "printed"), [("true", 0), ("false", 1)])
+def test_the_cold_start_metric_follows_the_switch(monkeypatch, capsys, lambda_context, disabled: str, printed: int):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", disabled)
+
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, object], context: object) -> None:
+        return None
+
+    monkeypatch.setattr("aws_lambda_powertools.metrics.provider.cold_start.is_cold_start", True)
+    handler({}, lambda_context)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["ColdStart"] for line in lines] == [[1.0]] * printed
+
+
 def test_an_invocation_without_business_metrics_warns_about_nothing(monkeypatch, capsys):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     with warnings.catch_warnings(record=True) as caught:

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricResolution, MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SERVICE = "dce"
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -36,6 +37,11 @@ class _EmfProvider(AmazonCloudWatchEMFProvider):
     def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
         if self.metric_set or raise_on_empty_metrics:
             super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+
+    def add_cold_start_metric(self, context: LambdaContext) -> None:
+        # Powertools prints its ColdStart metric (a `single_metric`) even with metrics disabled.
+        if not is_metrics_disabled():
+            super().add_cold_start_metric(context)
 
 
 def _metrics() -> Metrics:
