@@ -16,6 +16,7 @@ from constructs import Construct
 
 from dce.api.routes import ROUTES, Route
 from infra.constructs.gateway_responses import add_gateway_responses
+from infra.constructs.log_groups import log_group
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -160,12 +161,8 @@ class RestApiFromRoutes(Construct):
         destination: apigw.IAccessLogDestination | None = None
         log_format: apigw.AccessLogFormat | None = None
         if settings.access_logging:
-            self.access_log_group = logs.LogGroup(
-                self,
-                "AccessLogs",
-                log_group_name=f"/aws/apigateway/{settings.name_prefix}/access",
-                retention=settings.log_retention,
-                removal_policy=settings.removal_policy,
+            self.access_log_group = log_group(
+                self, "AccessLogs", f"/aws/apigateway/{settings.name_prefix}/access", settings
             )
             destination = apigw.LogGroupLogDestination(self.access_log_group)
             log_format = apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))

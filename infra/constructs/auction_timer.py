@@ -11,11 +11,11 @@ import json
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from dce.adapters.auction_timer import CLOSE_FUNCTION_PLACEHOLDER, definition
+from infra.constructs.log_groups import log_group
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -30,13 +30,7 @@ class AuctionTimer(Construct):
         super().__init__(scope, construct_id)
         name = f"{settings.name_prefix}-auction-timer"
         # `/aws/vendedlogs/` keeps the account's CloudWatch Logs resource policy small (AWS's advice).
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{name}",
-            retention=settings.log_retention,
-            removal_policy=settings.removal_policy,
-        )
+        self.log_group = log_group(self, "Logs", f"/aws/vendedlogs/states/{name}", settings)
         # Standard, not Express: an auction can run for days, and a timer must fire exactly once.
         self.state_machine = sfn.StateMachine(
             self,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from dce.adapters.tables import Table
 from dce.api.routes import AREAS, ROUTES, Access, Area
 from infra.constructs.data import DataTables, pascal_case
+from infra.constructs.log_groups import log_group
 from infra.nag import acknowledge
 from infra.paths import function_dir
 from infra.settings import Settings
@@ -118,13 +118,7 @@ class AreaFunctions(Construct):
         construct_name = pascal_case(area.name)
         # Our own log group (not Lambda's implicit one) so retention and removal follow the settings.
         # Encrypted at rest by CloudWatch Logs (service-owned keys); see docs/decisions.md "Deploy".
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_name}Logs",
-            log_group_name=f"/aws/lambda/{name}",
-            retention=settings.log_retention,
-            removal_policy=settings.removal_policy,
-        )
+        logs_of_function = log_group(self, f"{construct_name}Logs", f"/aws/lambda/{name}", settings)
         # A role of our own instead of CDK's default with AWSLambdaBasicExecutionRole (logs:* on every
         # log group of the account): this function may write its own log group and nothing else.
         role = iam.Role(
@@ -133,7 +127,7 @@ class AreaFunctions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{name}: its log group, X-Ray, and the tables and actions AREAS declares",
         )
-        log_group.grant_write(role)
+        logs_of_function.grant_write(role)
         function = lambda_.Function(
             self,
             construct_name,
@@ -146,7 +140,7 @@ class AreaFunctions(Construct):
             memory_size=settings.memory_size_mb,
             timeout=Duration.seconds(settings.timeout_seconds),
             environment=dict(self._environment),
-            log_group=log_group,
+            log_group=logs_of_function,
             role=role,
             tracing=lambda_.Tracing.ACTIVE,
         )

@@ -30,6 +30,7 @@ from constructs import Construct
 from dce.adapters.stream_records import STREAM_SOURCES
 from dce.adapters.tables import Table
 from infra.constructs.data import DataTables
+from infra.constructs.log_groups import log_group
 from infra.nag import acknowledge, logical_id
 from infra.settings import Settings
 
@@ -107,12 +108,8 @@ class WebSocketEvents(Construct):
         self.access_log_group: logs.LogGroup | None = None
         access_log_settings: _AccessLogSettings | None = None
         if settings.access_logging:
-            self.access_log_group = logs.LogGroup(
-                self,
-                "AccessLogs",
-                log_group_name=f"/aws/apigateway/{settings.name_prefix}-events/access",
-                retention=settings.log_retention,
-                removal_policy=settings.removal_policy,
+            self.access_log_group = log_group(
+                self, "AccessLogs", f"/aws/apigateway/{settings.name_prefix}-events/access", settings
             )
             access_log_settings = _AccessLogSettings(
                 apigwv2.LogGroupLogDestination(self.access_log_group),
