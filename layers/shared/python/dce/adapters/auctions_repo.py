@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from dce.adapters import aws
 from dce.adapters.dynamo import cancellation_reasons, error_code, query_page
 from dce.adapters.items import auction_from, auction_item, bid_from, bid_item, ts
-from dce.adapters.tables import AUCTIONS, BIDS, CALLS, COUNTERS
+from dce.adapters.tables import AUCTIONS, BIDS, CALLS, COUNTERS, OPEN_SHARDS
 from dce.domain.auctions import Auction, Bid, BidStatus, WinningBid, outcome
 from dce.domain.calls import CallStatus
 from dce.domain.errors import (
@@ -23,10 +23,26 @@ from dce.domain.errors import (
     Conflict,
     FraudSuspected,
     InvalidState,
+    ValidationFailed,
 )
 from dce.domain.pages import Page
 
 COUNTER_TTL_SECONDS = 2 * 3600
+OPEN_CURSOR = "open_shards"  # the open-auctions listing's cursor: {shard: index key, or {} from its start}
+
+
+def _shard_positions(start: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Where each shard's query starts: all shards from the beginning, or what a cursor says. A cursor is
+    HMAC-signed by the API, so a malformed one here is one issued for another listing or version."""
+    if start is None:
+        return {f"open#{n}": {} for n in range(OPEN_SHARDS)}
+    positions = start.get(OPEN_CURSOR)
+    if not isinstance(positions, dict) or not all(
+        isinstance(shard, str) and shard.startswith("open#") and isinstance(key, dict)
+        for shard, key in positions.items()
+    ):
+        raise ValidationFailed("Invalid cursor")
+    return positions
 
 
 class DynamoAuctionRepo:
@@ -66,14 +82,51 @@ class DynamoAuctionRepo:
         return auction_from(item) if item else None
 
     def list_open(self, limit: int, start: dict[str, Any] | None) -> Page[Auction]:
-        items, next_key = query_page(
-            aws.table(AUCTIONS),
-            limit,
-            start,
-            IndexName="open_by_end",
-            KeyConditionExpression=Key("open_flag").eq("open"),
-        )
-        return Page([auction_from(i) for i in items], next_key)
+        """Open auctions, soonest to end first: one query per index shard (keys only), merged by
+        (ends_at, id), then the page's items in one BatchGetItem. The cursor holds, for every shard not
+        yet exhausted, the index key of the last auction this listing returned from it ({} = from its
+        start), so a shard's unreturned candidates are read again by the next page, never skipped."""
+        positions = _shard_positions(start)
+        candidates: list[tuple[str, str, str, dict[str, Any]]] = []  # (ends_at, id, shard, index key)
+        exhausted: set[str] = set()
+        for shard, position in positions.items():
+            keys, last = query_page(
+                aws.table(AUCTIONS),
+                limit,
+                position or None,
+                IndexName="open_by_end",
+                KeyConditionExpression=Key("open_flag").eq(shard),
+            )
+            candidates += [(str(k["ends_at"]), str(k["id"]), shard, k) for k in keys]
+            if last is None:
+                exhausted.add(shard)
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        chosen, rest = candidates[:limit], candidates[limit:]
+        following: dict[str, Any] = {}
+        for shard, position in positions.items():
+            taken = [key for _, _, s, key in chosen if s == shard]
+            if shard in exhausted and not any(s == shard for _, _, s, _ in rest):
+                continue  # every open auction of this shard has been listed
+            following[shard] = dict(taken[-1]) if taken else position
+        auctions = self._batch_get([auction_id for _, auction_id, _, _ in chosen])
+        # The index is eventually consistent: an auction closed since it was read is left out.
+        listed = [auctions[i] for _, i, _, _ in chosen if i in auctions and auctions[i].is_open]
+        return Page(listed, {OPEN_CURSOR: following} if following else None)
+
+    def _batch_get(self, ids: list[str]) -> dict[str, Auction]:
+        if not ids:
+            return {}
+        name = aws.table_name(AUCTIONS)
+        found: dict[str, Auction] = {}
+        request: dict[str, Any] = {name: {"Keys": [{"id": i} for i in ids]}}
+        for _ in range(5):  # unprocessed keys are retried a few times
+            result = aws.dynamodb().batch_get_item(RequestItems=request)
+            for item in result["Responses"].get(name, []):
+                found[item["id"]] = auction_from(item)
+            request = result.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        return found
 
     def mark_closed(self, auction_id: str, now: datetime, only_if_ended: bool) -> bool:
         """open → completed. With `only_if_ended`, only when `ends_at` has passed (the timer's path,

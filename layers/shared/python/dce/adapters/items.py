@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from dce.adapters.tables import open_shard
 from dce.domain.accounts import Account, ApiKey, CardOnFile, LedgerEntry, LedgerType, Role
 from dce.domain.auctions import Auction, AuctionStatus, Bid, BidStatus, BillingModel, WinningBid
 from dce.domain.calls import Call, CallStatus, Direction
@@ -180,7 +181,7 @@ def auction_item(a: Auction) -> dict[str, Any]:
             "call_id": a.call_id,
             "buyer_id": a.buyer_id,
             "status": a.status.value,
-            "open_flag": "open" if a.is_open else None,
+            "open_flag": open_shard(a.id) if a.is_open else None,
             "reserve_price": a.reserve_price,
             "billing_model": a.billing_model.value,
             "min_duration": a.min_duration,

@@ -6,6 +6,7 @@ Physical names are `<prefix>-<name>`, the prefix coming from `DCE_TABLE_PREFIX` 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -91,11 +92,22 @@ CALLS = Table(
     stream=True,  # feeds the events function (call.created, call.routed, ...)
 )
 
+OPEN_SHARDS = 10  # partitions of the open auctions' index (see AUCTIONS)
+
+
+def open_shard(auction_id: str) -> str:
+    """The `open_flag` of an open auction: a stable shard of the open-auctions index from its id."""
+    return f"open#{int(hashlib.sha256(auction_id.encode()).hexdigest()[:8], 16) % OPEN_SHARDS}"
+
+
 AUCTIONS = Table(
     "auctions",
     Key("id"),
-    # Sparse: only open auctions carry `open_flag`, so listing open auctions is one small query.
-    indexes=(Index("open_by_end", Key("open_flag"), Key("ends_at")),),
+    # Sparse: only open auctions carry `open_flag`. Its value is one of OPEN_SHARDS (`open#0`..`open#9`,
+    # from the auction id), so openings and closes spread over ten index partitions instead of one, and
+    # KEYS_ONLY, so a bid (which updates `bid_count`, never a key) does not write the index at all.
+    # Listing open auctions merges the shards' queries (dce.adapters.auctions_repo.list_open).
+    indexes=(Index("open_by_end", Key("open_flag"), Key("ends_at"), projection="KEYS_ONLY"),),
     stream=True,  # auction.opened, auction.closed (buyer)
 )
 # A seller's one live bid per auction is the item (auction_id, seller_id): "not higher" is a condition.
