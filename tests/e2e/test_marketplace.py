@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.api_client import ApiClient, User
-from tests.e2e.assertions import assert_error
+from tests.e2e.assertions import all_pages, assert_error
 
 # Outbound calls (the default direction) are screened against the TCPA window in the real time of a remote
 # stage (locally the clock is pinned): see the `business_hours` marker.
@@ -145,3 +145,11 @@ def test_routing_needs_a_winning_bid_and_completion_needs_a_call_in_progress(api
 
 def test_a_call_without_an_auction_cannot_be_routed(api: ApiClient, buyer: User):
     assert_error(api.post(f"/calls/{new_call(api, buyer)}/route", None, buyer), 400, "NO_BIDS_AVAILABLE")
+
+
+def test_open_auctions_are_listed_soonest_to_end_first_across_pages(api: ApiClient, buyer: User):
+    """Over HTTP: the sharded listing's cursor survives the `Link` header, and pages of one go through
+    every open auction of the buyer once, in the order they end."""
+    opened = [new_auction(api, buyer, duration=duration)["id"] for duration in (900, 300, 600)]
+    listed = [auction["id"] for auction in all_pages(api, "/auctions?limit=1", buyer)]
+    assert listed == [opened[1], opened[2], opened[0]]
