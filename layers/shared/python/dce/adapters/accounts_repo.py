@@ -9,7 +9,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from dce.adapters import aws
-from dce.adapters.dynamo import balance_update, cancellation_reasons, error_code, ledger_put, query_page
+from dce.adapters.dynamo import balance_update, cancellation_reasons, error_code, items_by_id, ledger_put, query_page
 from dce.adapters.items import account_from, account_item, ledger_from, ledger_item
 from dce.adapters.tables import ACCOUNTS, EMAILS, LEDGER
 from dce.domain.accounts import Account, LedgerEntry
@@ -68,19 +68,7 @@ class DynamoAccountRepo:
         return Page([accounts[i] for i in ids if i in accounts], next_key)
 
     def _batch_get(self, ids: list[str]) -> dict[str, Account]:
-        if not ids:
-            return {}
-        name = aws.table_name(ACCOUNTS)
-        found: dict[str, Account] = {}
-        request: dict[str, Any] = {name: {"Keys": [{"id": i} for i in ids]}}
-        for _ in range(5):  # unprocessed keys are retried a few times
-            result = aws.dynamodb().batch_get_item(RequestItems=request)
-            for item in result["Responses"].get(name, []):
-                found[item["id"]] = account_from(item)
-            request = result.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        return found
+        return {account_id: account_from(item) for account_id, item in items_by_id(ACCOUNTS, ids).items()}
 
     def post_entry(self, account: Account, entry: LedgerEntry) -> Account:
         try:

@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from dce.adapters import aws
-from dce.adapters.dynamo import cancellation_reasons, error_code, query_page
+from dce.adapters.dynamo import cancellation_reasons, error_code, items_by_id, query_page
 from dce.adapters.items import auction_from, auction_item, bid_from, bid_item, ts
 from dce.adapters.tables import AUCTIONS, BIDS, CALLS, COUNTERS, OPEN_SHARDS
 from dce.domain.auctions import Auction, Bid, BidStatus, WinningBid, outcome
@@ -114,19 +114,7 @@ class DynamoAuctionRepo:
         return Page(listed, {OPEN_CURSOR: following} if following else None)
 
     def _batch_get(self, ids: list[str]) -> dict[str, Auction]:
-        if not ids:
-            return {}
-        name = aws.table_name(AUCTIONS)
-        found: dict[str, Auction] = {}
-        request: dict[str, Any] = {name: {"Keys": [{"id": i} for i in ids]}}
-        for _ in range(5):  # unprocessed keys are retried a few times
-            result = aws.dynamodb().batch_get_item(RequestItems=request)
-            for item in result["Responses"].get(name, []):
-                found[item["id"]] = auction_from(item)
-            request = result.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        return found
+        return {auction_id: auction_from(item) for auction_id, item in items_by_id(AUCTIONS, ids).items()}
 
     def mark_closed(self, auction_id: str, now: datetime, only_if_ended: bool) -> bool:
         """open → completed. With `only_if_ended`, only when `ends_at` has passed (the timer's path,

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from dce.adapters import aws
 from dce.adapters.items import ledger_item, ts
-from dce.adapters.tables import ACCOUNTS, LEDGER
+from dce.adapters.tables import ACCOUNTS, LEDGER, Table
 from dce.domain.accounts import Account, LedgerEntry
 
 
@@ -23,6 +23,24 @@ def cancellation_reasons(error: ClientError) -> list[str]:
 
 def is_condition_failure(error: ClientError) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
+
+
+def items_by_id(table: Table, ids: list[str], attempts: int = 5) -> dict[str, dict[str, Any]]:
+    """The items of `table` with these ids (key `id`), in one BatchGetItem (at most 100 ids); unprocessed
+    keys are retried a few times. Ids without an item are absent from the result."""
+    if not ids:
+        return {}
+    name = aws.table_name(table)
+    found: dict[str, dict[str, Any]] = {}
+    request: dict[str, Any] = {name: {"Keys": [{"id": i} for i in ids]}}
+    for _ in range(attempts):
+        result = aws.dynamodb().batch_get_item(RequestItems=request)
+        for item in result["Responses"].get(name, []):
+            found[item["id"]] = item
+        request = result.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    return found
 
 
 def query_page(table: Any, limit: int, start: dict[str, Any] | None, **query: Any) -> tuple[list[dict[str, Any]], Any]:
