@@ -135,15 +135,10 @@ class InProcessGateway:
     def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         from dce.api.routes import API_PREFIX
         from local.events import authorizer_event, rest_event
+        from local.gateway import match_route
 
         full = API_PREFIX + path
-        for compiled in self._routes:
-            found = compiled.pattern.match(full)
-            if found and compiled.route.method == method:
-                route, params = compiled.route, found.groupdict()
-                break
-        else:
-            raise LookupError(f"no route {method} {path}")
+        route, params = match_route(self._routes, method, full)
         headers = {"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})}
         raw = json.dumps(body).encode() if body is not None else b""
         event = rest_event(route, full, params, headers, raw, [], str(uuid.uuid4()))

@@ -56,6 +56,22 @@ def compile_routes(routes: tuple[Route, ...]) -> list[CompiledRoute]:
     return compiled
 
 
+def match_route(routes: Sequence[CompiledRoute], method: str, path: str) -> tuple[Route, dict[str, str]]:
+    """The route serving `method path` and its path parameters, as API Gateway matches them; HttpError
+    404 for an unknown path, 405 (with `Allow`) for a known path with another method."""
+    allowed: list[str] = []
+    for compiled in routes:
+        found = compiled.pattern.match(path)
+        if not found:
+            continue
+        if compiled.route.method == method:
+            return compiled.route, found.groupdict()
+        allowed.append(compiled.route.method)
+    if allowed:
+        raise HttpError("METHOD_NOT_ALLOWED", "Method not allowed", 405, {"Allow": ", ".join(sorted(allowed))})
+    raise HttpError("NOT_FOUND", "Route not found", 404)
+
+
 class HttpError(Exception):
     def __init__(self, code: str, message: str, status: int, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -94,17 +110,7 @@ class Gateway:
         return self._pool.submit(invoke, area, event).result()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
-        allowed: list[str] = []
-        for compiled in self._routes:
-            found = compiled.pattern.match(path)
-            if not found:
-                continue
-            if compiled.route.method == method:
-                return compiled.route, found.groupdict()
-            allowed.append(compiled.route.method)
-        if allowed:
-            raise HttpError("METHOD_NOT_ALLOWED", "Method not allowed", 405, {"Allow": ", ".join(sorted(allowed))})
-        raise HttpError("NOT_FOUND", "Route not found", 404)
+        return match_route(self._routes, method, path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

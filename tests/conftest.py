@@ -99,15 +99,9 @@ def make_event(
     from dce.api.auth import authorizer_context
     from dce.api.routes import ROUTES
     from local.events import rest_event
-    from local.gateway import compile_routes
+    from local.gateway import compile_routes, match_route
 
-    for compiled in compile_routes(ROUTES):
-        found = compiled.pattern.match(path)
-        if found and compiled.route.method == method:
-            route, params = compiled.route, found.groupdict()
-            break
-    else:
-        raise AssertionError(f"no route for {method} {path}")
+    route, params = match_route(compile_routes(ROUTES), method, path)
     raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     all_headers = {"content-type": "application/json", **(headers or {})}
     event = rest_event(route, path, params, all_headers, raw, list((query or {}).items()), str(uuid.uuid4()))
