@@ -9,6 +9,8 @@ reports several, and always with a reason saying why the finding does not apply 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
@@ -27,6 +29,32 @@ def acknowledge(construct: IConstruct, rule: str, reason: str, *, finding: str |
         raise ValueError(f"{rule}: say why the finding is accepted, in a sentence ({reason!r})")
     rule_id = f"{PACK}-{rule}" + (f"[{finding}]" if finding else "")
     Validations.of(construct).acknowledge(Acknowledgment(id=f"{PACK}::{rule_id}", reason=reason))
+
+
+def rendered(scope: IConstruct, value: str) -> str:
+    """`value` (an ARN with tokens, say) as cdk-nag writes it in a finding, resolved in `scope`'s stack now.
+
+    How a token resolves depends on the stack's environment: with `CDK_DEFAULT_REGION` set (the CDK CLI
+    always sets it) `Aws.REGION` and the partition become literals, without it they stay `Ref`s. A finding
+    written by hand for one of the two stops matching in the other; this renders whichever it is."""
+    stack = Stack.of(scope)
+    return _render(stack.resolve(value))
+
+
+def _render(node: Any) -> str:
+    """cdk-nag's rendering of a resolved value: `Ref` → `<Name>`, `Fn::GetAtt` → `<Name.Attr>`, joins inline."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict) and len(node) == 1:
+        ((function, argument),) = node.items()
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::GetAtt":
+            return f"<{argument[0]}.{argument[1]}>"
+        if function == "Fn::Join":
+            separator, parts = argument
+            return str(separator).join(_render(part) for part in parts)
+    raise ValueError(f"cannot render {node!r} as a cdk-nag finding")
 
 
 def arn_of(construct: IConstruct) -> str:

@@ -68,6 +68,12 @@ class Settings:
     # account-level API Gateway CloudWatch role, which this app does not own: README "Deploy" sets it once
     # per account and region. False only for an emulator that lacks it.
     access_logging: bool = True
+    # Reserved concurrency per function (area name → executions): a ceiling no function can pass, so a flood of
+    # one route (sign-ups hashing passwords, say) cannot take the concurrency the others need, and a floor that
+    # others cannot take from it. None = no reservation: new accounts have a concurrency quota of 10, and a
+    # reservation that leaves under 100 unreserved fails the deploy, so only prod (in its own account, quota
+    # raised) reserves. Every area must be named when set.
+    reserved_concurrency: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -78,6 +84,8 @@ class Settings:
             raise ValueError("signup_credit must not be negative")
         if self.bids_per_hour < 1:
             raise ValueError("bids_per_hour must be at least 1")
+        if self.reserved_concurrency is not None and min(self.reserved_concurrency.values(), default=1) < 1:
+            raise ValueError("reserved_concurrency values must be at least 1 (0 would disable the function)")
         if self.authorizer_cache_ttl_seconds != 0:
             raise ValueError("authorizer_cache_ttl_seconds must be 0: API keys must be revocable immediately")
 
@@ -169,6 +177,21 @@ ENVIRONMENTS: dict[EnvName, Settings] = {
             state_machine_failures=0,
             stream_iterator_age_seconds=60,
         ),
+        # 870 of the account's default quota of 1,000, leaving the 100 AWS requires unreserved plus 30: the prod
+        # account must hold nothing else (or have its quota raised first; README "Deploy"). Sized from the
+        # capacity model in docs/performance.md: the authorizer runs before every request, bids are the
+        # busiest route, password hashing (accounts) is bounded so a log-in flood cannot starve the rest.
+        reserved_concurrency={
+            "authorizer": 200,
+            "bids": 200,
+            "calls": 120,
+            "auctions": 100,
+            "auction_close": 80,
+            "accounts": 50,
+            "compliance": 50,
+            "ws": 50,
+            "events": 20,
+        },
     ),
 }
 

@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from dce.api.routes import ROUTES, Route
+from infra import checkov
 from infra.constructs.gateway_responses import add_gateway_responses
 from infra.constructs.log_groups import log_group
 from infra.nag import acknowledge
@@ -120,12 +121,12 @@ class RestApiFromRoutes(Construct):
                     request_validator=checked,
                     request_parameters=parameters or None,
                 )
-                acknowledge(
-                    method,
-                    "APIG4",
+                public_reason = (
                     f"{route.method} {route.resource} is public by contract (ROUTES roles=()): health, sign-up, "
-                    "log-in and refresh are how a caller obtains credentials in the first place.",
+                    "log-in and refresh are how a caller obtains credentials in the first place."
                 )
+                acknowledge(method, "APIG4", public_reason)
+                checkov.acknowledge(method, "CKV_AWS_59", public_reason + " Each is rate-limited per client IP.")
             else:
                 resource.add_method(
                     route.method,
@@ -155,6 +156,13 @@ class RestApiFromRoutes(Construct):
             "No WAF web ACL yet: stage throttling (settings) and the per-caller token bucket and log-in "
             "limits in the functions bound abuse; a web ACL (about 5 USD/month + rules) is a later, "
             "per-account decision recorded in docs/decisions.md (Deploy).",
+        )
+        checkov.acknowledge(
+            self.api.deployment_stage,
+            "CKV_AWS_120",
+            "No API Gateway cache: every answer depends on the caller (authorized per request, cache TTL 0 so "
+            "revoked keys stop at once) and on money that moves (balances, bids); a cache would serve one "
+            "caller's data or a stale balance to another request.",
         )
 
     def _stage_options(self, settings: Settings) -> apigw.StageOptions:

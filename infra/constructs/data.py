@@ -6,6 +6,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from dce.adapters.tables import TABLES, Key, Table
+from infra import checkov
+from infra.constructs.keys import data_key
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -44,9 +46,9 @@ class DataTables(Construct):
             partition_key=_attribute(spec.partition),
             sort_key=_attribute(spec.sort) if spec.sort else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            # Encrypted under the AWS-managed KMS key (aws/dynamodb): every use is in CloudTrail and there is no
-            # key policy to get wrong; a customer-managed key buys nothing we need yet (docs/decisions.md, Deploy).
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            # Calls, bids, balances and the ledger rest under the environment's own key (infra/constructs/keys.py).
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=data_key(self),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=settings.point_in_time_recovery
             ),
@@ -63,10 +65,10 @@ class DataTables(Construct):
                 projection_type=_PROJECTIONS[index.projection],
             )
         if not settings.point_in_time_recovery:
-            acknowledge(
-                table,
-                "DDB3",
+            no_recovery = (
                 f"No point-in-time recovery in {settings.env}: its data is disposable (RemovalPolicy.DESTROY, "
-                "fake sign-up credit); staging and prod have it on (infra/settings.py).",
+                "fake sign-up credit); staging and prod have it on (infra/settings.py)."
             )
+            acknowledge(table, "DDB3", no_recovery)
+            checkov.acknowledge(table, "CKV_AWS_28", no_recovery)
         return table

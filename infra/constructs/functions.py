@@ -10,7 +10,9 @@ from constructs import Construct
 
 from dce.adapters.tables import Table
 from dce.api.routes import AREAS, ROUTES, Access, Area
+from infra import checkov
 from infra.constructs.data import DataTables, pascal_case
+from infra.constructs.keys import KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, data_key
 from infra.constructs.log_groups import log_group
 from infra.nag import acknowledge
 from infra.paths import function_dir
@@ -117,7 +119,7 @@ class AreaFunctions(Construct):
         name = f"{settings.name_prefix}-{area.name}"
         construct_name = pascal_case(area.name)
         # Our own log group (not Lambda's implicit one) so retention and removal follow the settings.
-        # Encrypted at rest by CloudWatch Logs (service-owned keys); see docs/decisions.md "Deploy".
+        # Encrypted with the environment's data key (infra/constructs/keys.py).
         logs_of_function = log_group(self, f"{construct_name}Logs", f"/aws/lambda/{name}", settings)
         # A role of our own instead of CDK's default with AWSLambdaBasicExecutionRole (logs:* on every
         # log group of the account): this function may write its own log group and nothing else.
@@ -143,7 +145,9 @@ class AreaFunctions(Construct):
             log_group=logs_of_function,
             role=role,
             tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=reserved_concurrency(settings, area),
         )
+        self._acknowledge_checkov(function, settings)
         acknowledge(
             function,
             "L1",
@@ -160,6 +164,36 @@ class AreaFunctions(Construct):
         return function
 
     @staticmethod
+    def _acknowledge_checkov(function: lambda_.Function, settings: Settings) -> None:
+        if settings.reserved_concurrency is None:
+            checkov.acknowledge(
+                function,
+                "CKV_AWS_115",
+                f"No reserved concurrency in {settings.env}: it runs in accounts with the default quota (10 in a "
+                "new account) where any reservation fails the deploy; prod reserves per function (infra/settings.py).",
+            )
+        checkov.acknowledge(
+            function,
+            "CKV_AWS_116",
+            "A dead-letter queue only receives failed asynchronous invocations, and nothing invokes this function "
+            "asynchronously: API Gateway and Step Functions wait for its answer, and the stream event source has "
+            "its own on-failure queue (FailedBatches).",
+        )
+        checkov.acknowledge(
+            function,
+            "CKV_AWS_117",
+            "Outside a VPC on purpose: it reaches only AWS APIs (DynamoDB, Secrets Manager, KMS, API Gateway, "
+            "Step Functions, X-Ray), authenticated by its role over TLS; a VPC would add NAT or endpoints and "
+            "network paths to secure without protecting any resource of ours.",
+        )
+        checkov.acknowledge(
+            function,
+            "CKV_AWS_173",
+            "Its environment holds no secret (names, settings and the JWT secret's ARN, never the key), and Lambda "
+            "encrypts environment variables at rest with its service key anyway.",
+        )
+
+    @staticmethod
     def _grant(function: lambda_.Function, area: Area, tables: DataTables) -> None:
         """Exactly the access AREAS declares, on the table and each of its GSIs by name (TABLES knows
         them): no `<table>/index/*` wildcard as CDK's grant_*_data would write."""
@@ -167,6 +201,22 @@ class AreaFunctions(Construct):
             iam.Grant.add_to_principal(
                 grantee=function, actions=list(table_actions(access)), resource_arns=table_arns(tables, spec)
             )
+        if area.tables:  # the tables are encrypted with the data key: using them means using it
+            writes = any(access == "write" for _, access in area.tables)
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=list(KEY_READ_ACTIONS + KEY_WRITE_ACTIONS if writes else KEY_READ_ACTIONS),
+                resource_arns=[data_key(function).key_arn],
+            )
+
+
+def reserved_concurrency(settings: Settings, area: Area) -> int | None:
+    """The area's reserved concurrency in this environment (None = none); a setting must name every area."""
+    if settings.reserved_concurrency is None:
+        return None
+    if area.name not in settings.reserved_concurrency:
+        raise ValueError(f"{settings.env}: reserved_concurrency names no value for the {area.name!r} function")
+    return settings.reserved_concurrency[area.name]
 
 
 def table_actions(access: Access) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.constructs.keys import data_key
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -25,6 +26,7 @@ class JwtSigningKey(Construct):
                 password_length=JWT_KEY_LENGTH,
                 exclude_punctuation=True,  # safe in any header, env var or shell when debugging
             ),
+            encryption_key=data_key(self),
             removal_policy=settings.removal_policy,
         )
         acknowledge(
@@ -32,5 +34,5 @@ class JwtSigningKey(Construct):
             "SMG4",
             "No automatic rotation: the functions verify with one HS256 key, so rotating it logs everyone "
             "out at once (access and refresh tokens); rotation needs dual-key verification first (a later "
-            "change). Encrypted with the AWS-managed key; read only by the functions that sign or verify.",
+            "change). Encrypted with the environment's data key; read only by the functions that sign or verify.",
         )

@@ -30,8 +30,9 @@ from constructs import Construct
 from dce.adapters.stream_records import STREAM_SOURCES
 from dce.adapters.tables import Table
 from infra.constructs.data import DataTables
+from infra.constructs.keys import data_key
 from infra.constructs.log_groups import log_group
-from infra.nag import acknowledge, logical_id
+from infra.nag import acknowledge, rendered
 from infra.settings import Settings
 
 WS_AREA = "ws"  # the area whose function serves the WebSocket routes
@@ -130,7 +131,8 @@ class WebSocketEvents(Construct):
             self,
             "FailedBatches",
             retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=data_key(self),
             enforce_ssl=True,
             removal_policy=settings.removal_policy,
         )
@@ -158,16 +160,13 @@ class WebSocketEvents(Construct):
         )
         role = events_function.role
         assert role is not None
-        for method, purpose in MANAGE_CONNECTIONS.items():
+        for (method, purpose), arn in zip(MANAGE_CONNECTIONS.items(), self.manage_connections_arns, strict=True):
             acknowledge(
                 role,
                 "IAM5",
                 f"Connection ids are only known at run time: {method} on @connections/* of this API's own stage is "
                 f"the narrowest grant that lets the events function {purpose} (no GET, nothing on other stages).",
-                finding=(
-                    f"Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-                    f"<{logical_id(self.api)}>/{self.stage.stage_name}/{method}/@connections/*"
-                ),
+                finding=f"Resource::{rendered(self, arn)}",
             )
         acknowledge(
             role,
@@ -176,6 +175,14 @@ class WebSocketEvents(Construct):
             "permissions, and X-Ray's PutTraceSegments/PutTelemetryRecords neither: Resource '*' is required.",
             finding="Resource::*",
         )
+        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+            acknowledge(
+                role,
+                "IAM5",
+                f"{action} comes from CDK's grant to send to the KMS-encrypted FailedBatches queue (SqsDlq): it is "
+                "scoped to the one data key of this environment, and the queue cannot be written without it.",
+                finding=f"Action::{action}",
+            )
 
     @property
     def manage_connections_arns(self) -> list[str]:

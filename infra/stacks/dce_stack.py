@@ -14,6 +14,7 @@ from infra.constructs.api import RestApiFromRoutes
 from infra.constructs.auction_timer import AuctionTimer
 from infra.constructs.data import DataTables, pascal_case
 from infra.constructs.functions import AreaFunctions
+from infra.constructs.keys import DataKey
 from infra.constructs.observability import Observability
 from infra.constructs.secrets import JwtSigningKey
 from infra.constructs.websocket import EVENTS_AREA, WS_AREA, WebSocketEvents
@@ -40,6 +41,7 @@ class DceStack(Stack):
         Tags.of(self).add("project", "dependable-call-exchange")
         Tags.of(self).add("environment", settings.env)
 
+        self.data_key = DataKey(self, settings=settings).key  # first: everything below encrypts with it
         self.tables = DataTables(self, "Data", settings=settings)
         self.jwt_key = JwtSigningKey(self, "JwtSigningKey", settings=settings)
         self.functions = AreaFunctions(
@@ -94,6 +96,7 @@ class DceStack(Stack):
         for name, table in self.tables.all.items():
             CfnOutput(self, f"{pascal_case(name)}TableName", value=table.table_name)
         CfnOutput(self, "JwtSecretArn", value=self.jwt_key.secret.secret_arn)
+        CfnOutput(self, "DataKeyArn", value=self.data_key.key_arn, description="KMS key of the data at rest")
         CfnOutput(
             self,
             "AuctionStateMachineArn",

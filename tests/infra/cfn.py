@@ -123,6 +123,17 @@ class Synthesized:
     def table_id(self, name: str) -> str:
         return self._one("AWS::DynamoDB::Table", "TableName", f"dce-{self.env}-{name}")
 
+    @property
+    def data_key_id(self) -> str:
+        """The environment's customer-managed key for data at rest (the only key with that alias)."""
+        (alias,) = (
+            props["Properties"]
+            for props in self.of_type("AWS::KMS::Alias").values()
+            if props["Properties"]["AliasName"] == f"alias/dce-{self.env}-data"
+        )
+        (logical_id,) = referenced_ids(alias["TargetKeyId"])
+        return logical_id
+
     def state_machine_id(self) -> str:
         return self._one("AWS::StepFunctions::StateMachine", "StateMachineName", f"dce-{self.env}-auction-timer")
 

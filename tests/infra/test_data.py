@@ -36,7 +36,12 @@ def test_table_matches_its_definition(dev: Synthesized, spec: Table) -> None:
     defined = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
     assert defined == _attribute_types(spec)
     assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["SSESpecification"] == {"SSEEnabled": True}  # KMS with the AWS-managed key
+    # KMS with the environment's own data key (tests/infra/test_keys.py)
+    assert props["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": {"Fn::GetAtt": [dev.data_key_id, "Arn"]},
+    }
     indexes = {ix["IndexName"]: ix for ix in props.get("GlobalSecondaryIndexes", [])}
     assert set(indexes) == {ix.name for ix in spec.indexes}
     for index in spec.indexes:

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import App, Environment, Fn, Stack
 from aws_cdk import aws_sqs as sqs
 
-from infra.nag import acknowledge, apply_checks
+from infra.nag import acknowledge, apply_checks, logical_id, rendered
 from tests.infra.cfn import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -59,3 +59,23 @@ def test_an_acknowledgment_needs_a_real_reason() -> None:
     queue = sqs.Queue(Stack(app, "Lazy"), "Queue")
     with pytest.raises(ValueError, match="say why"):
         acknowledge(queue, "SQS3", "not needed")
+
+
+def test_a_finding_renders_tokens_as_cdk_nag_does_in_every_environment(tmp_path: Path) -> None:
+    """An acknowledgment written from `rendered(...)` matches whether the stack has a region or not."""
+    for env in (None, Environment(account="123456789012", region="cn-north-1")):
+        app = App(outdir=str(tmp_path), context={"@aws-cdk/core:enablePartitionLiterals": True})  # as cdk.json
+        stack = Stack(app, "Rendered", env=env)
+        queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
+        arn = stack.format_arn(service="sqs", resource=queue.queue_name)
+        text = rendered(stack, arn)
+        if env is None:
+            assert text == f"arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:<{logical_id(queue)}.QueueName>"
+        else:
+            assert text == f"arn:aws-cn:sqs:cn-north-1:123456789012:<{logical_id(queue)}.QueueName>"
+
+
+def test_a_value_cdk_nag_cannot_render_is_refused() -> None:
+    stack = Stack(App(), "Unrenderable")
+    with pytest.raises(ValueError, match="cannot render"):
+        rendered(stack, Fn.import_value("another-stacks-output"))

@@ -109,7 +109,7 @@ def test_the_events_function_reads_each_stream_from_latest_with_bounded_retries(
 
 def test_failed_batches_go_to_an_encrypted_queue_that_refuses_plain_http(dev: Synthesized) -> None:
     ((queue_id, queue),) = dev.of_type("AWS::SQS::Queue").items()
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [dev.data_key_id, "Arn"]}
     (policy,) = dev.of_type("AWS::SQS::QueuePolicy").values()
     assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
     [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
