@@ -18,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
+# jsii (imported with infra.settings) prints a Node end-of-life banner on every run otherwise.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 PASSWORD_ENV_VAR = "DCE_ADMIN_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 
