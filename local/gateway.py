@@ -2,14 +2,14 @@
 
 Route table → authorizer → API Gateway REST proxy event + Lambda context → handler in-process → HTTP.
 It adds what API Gateway itself answers: 404 unknown route, 405 wrong method, 413 body too large,
-401 from the authorizer — all in the contract's error shape.
+401 from the authorizer — all in the contract's error shape. Beside the routes it serves, locally only,
+the OpenAPI document (`/api/v1/openapi.json`) and its reference page (`/api/v1/docs`, local/api_docs.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import multiprocessing
 import os
@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from dce.api.errors import error_body, error_headers
+from dce.api.errors import error_body, error_headers, json_text
 from dce.api.routes import API_PREFIX, ROUTES, Route
+from local import api_docs
 from local.asgi import Receive, Scope, Send, read_body
 from local.events import authorizer_event, rest_event
 from local.lambda_runtime import invoke
@@ -160,6 +161,11 @@ class Gateway:
             raise HttpError("NOT_FOUND", "Route not found", 404)
         if method == "GET" and path == OPENAPI_PATH:  # public, like /health; not a Lambda route
             return 200, {"Content-Type": "application/json", "X-Request-Id": request_id}, openapi_json()
+        if method == "GET" and api_docs.is_docs_path(path):  # the same document rendered by Swagger UI
+            page = api_docs.response(path, _headers(scope).get("if-none-match", ""))
+            if page is not None:  # else: not one of its files, 404 like any unknown path
+                status, headers, body = page
+                return status, {**headers, "X-Request-Id": request_id}, body
         route, params = self.match(method, path)
         headers = _headers(scope)
         body = await _read_body(receive, headers, route.max_body_bytes)
@@ -219,4 +225,4 @@ def _http_response(result: dict[str, Any], request_id: str) -> tuple[int, dict[s
     body = result.get("body") or ""
     if result.get("isBase64Encoded"):
         return int(result["statusCode"]), headers, base64.b64decode(body)
-    return int(result["statusCode"]), headers, body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    return int(result["statusCode"]), headers, body.encode() if isinstance(body, str) else json_text(body).encode()

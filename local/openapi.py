@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
+from dce.api.errors import json_text
 from dce.api.routes import API_PREFIX
 
 PATH = API_PREFIX + "/openapi.json"
@@ -17,4 +17,4 @@ def openapi_json() -> bytes:
     """The document as JSON, read on first request: the gateway's start stays small."""
     import yaml
 
-    return json.dumps(yaml.safe_load(DOCUMENT.read_text())).encode()
+    return json_text(yaml.safe_load(DOCUMENT.read_text())).encode()

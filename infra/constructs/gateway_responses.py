@@ -48,7 +48,8 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
 def error_template(code: str, message: str | None) -> str:
     """The `application/json` body: a VTL template, only `$context` variables are expanded."""
     quoted_message = json.dumps(message) if message is not None else GATEWAY_MESSAGE
-    return f'{{"error": {{"code": "{code}", "message": {quoted_message}, "request_id": "{REQUEST_ID}"}}}}'
+    # Ends with a newline like every JSON body of the functions (dce.api.errors.json_text): curl output stays apart.
+    return f'{{"error": {{"code": "{code}", "message": {quoted_message}, "request_id": "{REQUEST_ID}"}}}}\n'
 
 
 def add_gateway_responses(api: apigw.RestApi) -> None:

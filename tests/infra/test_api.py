@@ -170,7 +170,9 @@ def test_gateway_errors_use_the_project_error_shape(
     }
     props = responses[response_type]
     assert props.get("StatusCode") == status  # None: the DEFAULT_* responses keep API Gateway's status
-    body = _render(props["ResponseTemplates"]["application/json"])
+    template = props["ResponseTemplates"]["application/json"]
+    assert template.endswith("}\n"), "JSON bodies end with a newline, as the functions' do"
+    body = _render(template)
     assert isinstance(body, dict)
     assert set(body) == {"error"}
     assert body["error"]["code"] == code

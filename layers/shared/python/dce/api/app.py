@@ -23,6 +23,7 @@ from dce.api.errors import (
     error_body,
     error_headers,
     error_response,
+    json_text,
     safe_validation_message,
 )
 from dce.api.idempotency import idempotency_key, once
@@ -122,7 +123,8 @@ def _with_request_id(app: APIGatewayRestResolver, next_middleware: NextMiddlewar
 
 def build_app(*routers: Router) -> APIGatewayRestResolver:
     """One resolver for the given area routers, with the project's error shape on every failure."""
-    app = DceResolver(enable_validation=True, strip_prefixes=[API_PREFIX])
+    # json_text: every JSON body, success or error, ends with a newline (errors.error_body uses it too).
+    app = DceResolver(enable_validation=True, strip_prefixes=[API_PREFIX], serializer=json_text)
     for router in routers:
         app.include_router(router)
     app.use(middlewares=[_with_request_id])

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from dce.domain.errors import DomainError
 
@@ -46,11 +47,16 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
+def json_text(value: Any) -> str:
+    """A JSON response body: compact, ending with a newline so that terminal output (curl) stays apart."""
+    return json.dumps(value, separators=(",", ":"), cls=Encoder) + "\n"
+
+
 def error_body(code: str, message: str, request_id: str, details: list[dict[str, Any]] | None = None) -> str:
     error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     if details:
         error["details"] = details
-    return json.dumps({"error": error})
+    return json_text({"error": error})
 
 
 def error_headers(code: str, request_id: str, retry_after: int | None = None) -> dict[str, str]:
