@@ -6,23 +6,46 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint fmt typecheck unit e2e synth bench bench-ws pr clean openapi openapi-check audit bandit
+.PHONY: checkov diff diff-offline
+.PHONY: dev dev-reset test lint fmt typecheck unit e2e synth bench bench-ws pr clean openapi openapi-check audit bandit
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY_BOOT)" || { echo "Python 3.12 is required (Lambda's runtime); install it (e.g. pyenv install 3.12)"; exit 1; }
+	@echo "Installing the dependencies into $(VENV) (about 1-2 minutes on the first run: ~1 GB)..."
 	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
+	@echo "Dependencies installed."
 
 install: $(STAMP)
 
-## Start the local exchange: embedded AWS emulation (moto) + local API gateway on 127.0.0.1:8080
+## Start the local exchange: embedded AWS emulation (moto) + local API gateway on 127.0.0.1:8080.
+## Its DynamoDB state is kept in .dce/state/ (DCE_STATE_DIR) and restored at the next start.
 dev: $(STAMP)
 	$(PY) -m local
 
+## Discard the kept state (.dce/state/: accounts, calls, balances, the signing key) and start empty
+dev-reset: $(STAMP)
+	DCE_FRESH=1 $(PY) -m local
+
+## checkov, the second opinion beside cdk-nag on every template (tests/infra/test_cli_synth.py), in a virtualenv
+## of its own: it pins boto3 and others far below the project's pins.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+$(CHECKOV_STAMP):
+	@test -n "$(PY_BOOT)" || { echo "Python 3.12 is required (Lambda's runtime); install it (e.g. pyenv install 3.12)"; exit 1; }
+	@echo "Installing checkov $(CHECKOV_VERSION) into $(CHECKOV_VENV) (once, about 40 s)..."
+	rm -rf $(CHECKOV_VENV)
+	$(PY_BOOT) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
+checkov: $(CHECKOV_STAMP)
+
 ## Run the whole test suite (what CI runs)
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -88,10 +111,19 @@ bench-ws: $(STAMP)
 synth: $(STAMP)
 	npx --yes aws-cdk@2 synth -c env=$${ENV:-dev} --quiet
 
+## What a deploy of ENV would change in the stack deployed in your AWS account (needs AWS credentials)
+diff: $(STAMP)
+	npx --yes aws-cdk@2 diff -c env=$${ENV:-dev}
+
+## Everything ENV's stack would create, with no AWS account at hand: the diff against an empty template
+diff-offline: $(STAMP)
+	@mkdir -p .build && echo '{}' > .build/empty-template.json
+	npx --yes aws-cdk@2 diff -c env=$${ENV:-dev} --template .build/empty-template.json
+
 .PHONY: cdk-check localstack-deploy
 ## The deploy checks alone (they also run in `make test`): synth of every environment with cdk-nag's
 ## AwsSolutions rules, cfn-lint on each template, the IAM/alarm assertions and the layer import check
-cdk-check: $(STAMP)
+cdk-check: $(STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest -q -n 2 tests/infra
 
 ## Optional: deploy ENV (default dev) to a running LocalStack (needs Docker; `localstack start` first).
@@ -110,4 +142,11 @@ localstack-deploy: $(STAMP)
 pr: test
 
 clean:
-	rm -rf $(VENV) cdk.out .build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) cdk.out .build .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: docs-check
+## The API reference (GET /api/v1/docs) in headless Chromium on a local exchange: a screenshot
+## (benchmarks/results/api-docs.png) and a check of the rendered page. Needs /usr/bin/chromium
+## (`apt-get install chromium`); not part of `make test`.
+docs-check: $(STAMP)
+	$(PY) scripts/docs_screenshot.py

@@ -1,15 +1,29 @@
 """`make dev`: the whole exchange on this machine — embedded moto, our tables, the bootstrap admin,
-and the local API gateway on 127.0.0.1. `AWS_ENDPOINT_URL` points it at another emulator instead."""
+and the local API gateway on 127.0.0.1. `AWS_ENDPOINT_URL` points it at another emulator instead.
+
+The embedded moto's DynamoDB is kept in `.dce/state/` (DCE_STATE_DIR) and restored at the next start
+(`local/state.py`); `make dev-reset` (DCE_FRESH=1) starts empty, DCE_PERSIST=0 keeps nothing.
+Exit codes: 0 stopped (Ctrl-C or SIGTERM), 1 the saved state cannot be used, 2 the port or the state
+directory is in use (another `make dev`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import secrets
+import signal
+import socket
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from local.state import Restored, Snapshot, StateConfig, StateDir
 
 DEFAULT_ADMIN_EMAIL = "admin@dce.local"
 DEFAULT_ADMIN_PASSWORD = "dce-admin-dev-password"  # noqa: S105 (documented local-only default)
+EXIT_IN_USE = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,10 +33,75 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no access log")
     args = parser.parse_args(argv)
 
+    # Before moto starts or anything is printed: the gateway's port. The socket is kept and handed to
+    # uvicorn, so nothing can take the port in between.
+    listener = bind_port(args.port)
+    if listener is None:
+        return EXIT_IN_USE
+    signal.signal(signal.SIGTERM, terminated)  # SIGTERM stops the stack as Ctrl-C does: the state is saved
+    try:
+        return serve(args, listener)
+    except (KeyboardInterrupt, Terminated):  # uvicorn re-raises the signal it stopped on, once it has stopped
+        return 0
+    finally:
+        listener.close()
+
+
+class Terminated(Exception):
+    """SIGTERM arrived."""
+
+
+def terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def bind_port(port: int) -> socket.socket | None:
+    """A socket bound to 127.0.0.1:`port`, or None after one line on stderr saying why not."""
+    from local.emulator import LOOPBACK
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a socket in TIME_WAIT is no conflict
+    try:
+        sock.bind((LOOPBACK, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            reason = "is already in use (another make dev?): stop it or set DCE_PORT=..."
+        else:
+            reason = f"cannot be listened on ({error.strerror}): set DCE_PORT=..."
+        print(f"error: {LOOPBACK}:{port} {reason}", file=sys.stderr, flush=True)
+        return None
+    return sock
+
+
+def serve(args: argparse.Namespace, listener: socket.socket) -> int:
+    from local.state import StateDir, StateError, state_config
+
     os.environ.setdefault("DCE_ENV", "local")
     os.environ.setdefault("DCE_TABLE_PREFIX", "dce-local")
-    # A fresh random signing key per run unless one is given: tokens from an old run stop working.
-    os.environ.setdefault("DCE_JWT_SECRET", secrets.token_urlsafe(48))
+    config = state_config(os.environ)
+    state = StateDir(config.directory) if config.directory is not None else None
+    try:
+        return run(args, listener, config, state)
+    except StateError as error:  # one line, no traceback: which file, and how to start fresh
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return error.exit_code
+    finally:
+        if state is not None:
+            state.close()
+
+
+def run(args: argparse.Namespace, listener: socket.socket, config: StateConfig, state: StateDir | None) -> int:
+    snapshot = None
+    if state is not None:
+        state.open()  # locked: one stack per state directory
+        if config.fresh:
+            state.discard()
+        snapshot = state.load()  # before anything starts: a bad file fails at once
+        if not os.environ.get("DCE_JWT_SECRET"):
+            os.environ["DCE_JWT_SECRET"] = state.jwt_secret()  # kept: tokens survive a restart
+    if not os.environ.get("DCE_JWT_SECRET"):  # nothing kept: a random key, tokens die with the run
+        os.environ["DCE_JWT_SECRET"] = secrets.token_urlsafe(48)
     admin_email = os.environ.setdefault("DCE_BOOTSTRAP_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
     admin_password = os.environ.setdefault("DCE_BOOTSTRAP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
 
@@ -34,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         deploy_auction_timer,
         start_moto,
     )
+    from local.state import AuctionTimers, Saver, generation, moto_dynamodb, open_auctions, restore, track_writes
 
     if os.environ.get("AWS_ENDPOINT_URL"):
         emulator = Emulator(endpoint=os.environ["AWS_ENDPOINT_URL"])
@@ -41,19 +121,36 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.setdefault(key, value)
     else:
         emulator = start_moto(args.moto_port or None)
+        track_writes()
 
+    saver = None
     try:
+        from dce.adapters.auction_timer import StepFunctionsTimer
+        from dce.adapters.auctions_repo import DynamoAuctionRepo
         from dce.bootstrap import services
         from dce.config import settings
         from dce.services.admin_bootstrap import ensure_admin
 
-        create_tables(settings().table_prefix)
+        prefix = settings().table_prefix
+        create_tables(prefix)
+        restored = None
+        if state is not None and snapshot is not None:  # before the admin and the stream poller
+            restored = restore(moto_dynamodb(prefix), prefix, snapshot, state.snapshot_path)
+        if state is not None:  # on disk now: what was restored, or nothing (any write is saved)
+            saver = Saver(state, prefix, on_disk=generation() if restored is not None else None)
         if emulator.server is not None:  # the auction timer runs our close handler inside moto
-            os.environ["DCE_AUCTION_STATE_MACHINE_ARN"] = deploy_auction_timer(settings().table_prefix)
+            os.environ["DCE_AUCTION_STATE_MACHINE_ARN"] = deploy_auction_timer(prefix)
             settings.cache_clear()
+        # Each restored open auction's timer died with the last run: started again once the poller runs.
+        timers = AuctionTimers(
+            open_auctions(DynamoAuctionRepo()) if restored else [], StepFunctionsTimer(), services().clock
+        )
         ensure_admin(services().accounts, admin_email, admin_password)
+        if saver is not None:
+            saver.start()
         # The events function pushes frames through this gateway's @connections API, as it would on AWS.
-        os.environ.setdefault("DCE_WS_ENDPOINT", f"http://{LOOPBACK}:{args.port}")
+        port = int(listener.getsockname()[1])
+        os.environ.setdefault("DCE_WS_ENDPOINT", f"http://{LOOPBACK}:{port}")
         settings.cache_clear()
 
         import logging
@@ -65,38 +162,79 @@ def main(argv: list[str] | None = None) -> int:
         from local.streams import EVENTS_AREA, StreamPoller, wake_on_moto_writes
         from local.websocket import WS_PATH, HandshakeLogFilter
 
-        # The stream poller stands in for Lambda's DynamoDB event source; the gateway starts and stops it.
+        # The stream poller stands in for Lambda's DynamoDB event source; the gateway starts and stops it
+        # (after the restore, at LATEST: restored items are never delivered as events again), then the
+        # restored auctions' timers (so their closes are delivered).
         poller = StreamPoller(
             STREAM_SOURCES,
-            settings().table_prefix,
+            prefix,
             lambda event: gateway.run(EVENTS_AREA, event),
             wake=wake_on_moto_writes() if emulator.server is not None else None,
         )
-        gateway = Gateway(background=[poller])
+        gateway = Gateway(background=[poller, timers])
         logging.getLogger("uvicorn.error").addFilter(HandshakeLogFilter())  # handshakes are logged with ?token=
 
-        base = f"http://{LOOPBACK}:{args.port}"
+        base = f"http://{LOOPBACK}:{port}"
         print(
             "\nDependable Call Exchange — local stack\n"
             f"  REST API   {base}/api/v1   (health: {base}/api/v1/health)\n"
-            f"  WebSocket  ws://{LOOPBACK}:{args.port}{WS_PATH}?token=<access token>\n"
+            f"  API docs   {base}/api/v1/docs\n"
+            f"  WebSocket  ws://{LOOPBACK}:{port}{WS_PATH}?token=<access token>\n"
             f"  AWS emu    {emulator.endpoint}\n"
             f"  Admin      {admin_email} / {admin_password}\n"
+            f"{state_lines(config, state, snapshot, restored, len(timers.auctions))}"
             "  Ctrl-C to stop\n",
             flush=True,
         )
-        uvicorn.run(
-            gateway,
-            host=LOOPBACK,
-            port=args.port,
-            log_level="warning" if args.quiet else "info",
-            access_log=not args.quiet,
-            lifespan="on",
-            ws_max_size=128 * 1024,  # API Gateway's WebSocket message limit
+        server = uvicorn.Server(
+            uvicorn.Config(
+                gateway,
+                host=LOOPBACK,
+                port=port,
+                log_level="warning" if args.quiet else "info",
+                access_log=not args.quiet,
+                lifespan="on",
+                ws_max_size=128 * 1024,  # API Gateway's WebSocket message limit
+                # The client is the TCP peer, as API Gateway's sourceIp: uvicorn would otherwise take it from
+                # X-Forwarded-For (it trusts 127.0.0.1, i.e. every local client). dce.api.client_ip decides
+                # whether X-Forwarded-For counts (DCE_TRUSTED_PROXIES), on AWS and here alike.
+                proxy_headers=False,
+            )
         )
+        server.run(sockets=[listener])  # the port bound at the start
     finally:
+        if saver is not None:
+            saver.stop()  # the last save, after the gateway has stopped
         emulator.stop()
     return 0
+
+
+def state_lines(
+    config: StateConfig, state: StateDir | None, snapshot: Snapshot | None, restored: Restored | None, timers: int
+) -> str:
+    """The banner's lines about the saved state: where it lives, what was restored, how to reset."""
+    if state is None:
+        return f"  State      {config.not_saved}\n"
+    if restored is not None and snapshot is not None:
+        accounts, calls = restored.by_table.get("accounts", 0), restored.by_table.get("calls", 0)
+        counts = ", ".join(
+            plural(n, thing) for n, thing in ((accounts, "account"), (calls, "call"), (timers, "open auction"))
+        )
+        what = f"restored {plural(restored.items, 'item')}: {counts}"
+        if snapshot.saved_at:
+            what += f" (saved {snapshot.saved_at})"
+    elif config.fresh:
+        what = "started fresh (DCE_FRESH=1: the saved state and signing key were discarded)"
+    else:
+        what = "started fresh (nothing saved yet)"
+    return (
+        f"  State      {state.path}: {what}\n"
+        "             saved every few seconds and on Ctrl-C; `make dev-reset` starts empty\n"
+    )
+
+
+def plural(count: int, thing: str) -> str:
+    return f"{count} {thing}{'' if count == 1 else 's'}"
 
 
 def exit_now(code: int) -> None:

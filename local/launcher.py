@@ -25,9 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def running_exchange(env: dict[str, str] | None = None, startup_seconds: float = 60) -> Iterator[str]:
     """Start the exchange with this process's environment plus `env`; yield `http://127.0.0.1:<port>`
     once it is healthy, and stop it with Ctrl-C (SIGINT) on exit. Its output goes to a temporary file
-    (a pipe nobody reads could fill and block the server) and is shown if it fails to start."""
+    (a pipe nobody reads could fill and block the server) and is shown if it fails to start.
+    It keeps no state (DCE_PERSIST=0: never the checkout's `.dce/`) unless `env` names a DCE_STATE_DIR."""
     port = free_port()
-    environment = {**os.environ, **(env or {})}
+    state = {"DCE_PERSIST": "1" if "DCE_STATE_DIR" in (env or {}) else "0", "DCE_FRESH": ""}
+    environment = {**os.environ, **state, **(env or {})}
     if "AWS_ENDPOINT_URL" not in (env or {}):
         environment.pop("AWS_ENDPOINT_URL", None)  # the child starts its own embedded moto
     with tempfile.TemporaryFile() as output:
