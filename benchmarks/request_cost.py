@@ -132,7 +132,9 @@ class InProcessGateway:
         self.costs.setdefault(name, RouteCost()).samples.append(sample)
         return outcome, result
 
-    def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    def request(
+        self, method: str, path: str, body: Any = None, token: str | None = None, api_key: str | None = None
+    ) -> Any:
         from dce.api.routes import API_PREFIX
         from local.events import authorizer_event, rest_event
         from local.gateway import match_route
@@ -140,10 +142,13 @@ class InProcessGateway:
         full = API_PREFIX + path
         route, params = match_route(self._routes, method, full)
         headers = {"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})}
+        if api_key:
+            headers["x-api-key"] = api_key
         raw = json.dumps(body).encode() if body is not None else b""
         event = rest_event(route, full, params, headers, raw, [], str(uuid.uuid4()))
         if not route.public:
-            outcome, policy = self._timed("authorizer (bearer JWT)", "authorizer", authorizer_event(event))
+            credential = "API key" if api_key else "bearer JWT"
+            outcome, policy = self._timed(f"authorizer ({credential})", "authorizer", authorizer_event(event))
             assert outcome == "ok", policy
             event["requestContext"]["authorizer"] = {"principalId": policy["principalId"], **policy["context"]}
         outcome, result = self._timed(f"{method} {route.resource}", route.area, event)
@@ -162,6 +167,7 @@ def flow(gateway: InProcessGateway, iterations: int) -> None:
         return str(gateway.request("POST", "/auth/login", {"email": email, "password": PASSWORD})["access_token"])
 
     buyer, seller = account("buyer"), account("seller")
+    seller_key = str(gateway.request("POST", "/api-keys", {"name": "bench"}, seller)["api_key"])
     inbound = {"from_number": "+14155551234", "to_number": "+18005551234", "direction": "inbound"}
     outbound = {"from_number": "+18005551234", "to_number": "+14155551234", "direction": "outbound"}
     for i in range(iterations):
@@ -177,6 +183,7 @@ def flow(gateway: InProcessGateway, iterations: int) -> None:
             gateway.request("PATCH", f"/calls/{call['id']}/status", {"status": status}, buyer)
         gateway.request("POST", f"/calls/{call['id']}/complete", {"duration": 60}, buyer)
         gateway.request("GET", f"/calls/{call['id']}", None, buyer)
+        gateway.request("GET", "/profile", api_key=seller_key)  # the authorizer's API-key path
 
 
 def main() -> int:

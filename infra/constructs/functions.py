@@ -111,6 +111,11 @@ class AreaFunctions(Construct):
         """The functions whose area starts auction timers (`starts_auction_timer`)."""
         return [self.by_area[area.name] for area in AREAS if area.starts_auction_timer]
 
+    @property
+    def connection_closers(self) -> list[lambda_.Function]:
+        """The functions whose area closes WebSocket connections itself (`closes_connections`: a suspension)."""
+        return [self.by_area[area.name] for area in AREAS if getattr(area, "closes_connections", False)]
+
     def _function(self, area: Area, settings: Settings) -> lambda_.Function:
         source = function_dir(area.code_folder)
         module = source / f"{area.module}.py"

@@ -8,6 +8,8 @@
   the connections of this API's stage only (`POST @connections/*` to push, `DELETE @connections/*` to close
   a connection whose access token has expired), and learns the endpoint from `DCE_WS_ENDPOINT`. Batches
   that keep failing are reported to a queue.
+- The functions whose area `closes_connections` (accounts: a suspension closes the account's connections
+  itself) may only `DELETE @connections/*` of this stage, and learn the endpoint the same way.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class WebSocketEvents(Construct):
         events_function: lambda_.Function,
         tables: DataTables,
         stream_sources: Sequence[Table] = STREAM_SOURCES,
+        closers: Sequence[lambda_.Function] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         integration = WebSocketLambdaIntegration("WsFunction", ws_function)
@@ -154,6 +157,8 @@ class WebSocketEvents(Construct):
                     on_failure=sources.SqsDlq(self.failed_batches),
                 )
             )
+        for closer in closers:
+            self._allow_closing(closer)
         events_function.add_environment(WS_ENDPOINT_ENV_VAR, self.stage.callback_url)
         events_function.add_to_role_policy(
             iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=self.manage_connections_arns)
@@ -183,6 +188,23 @@ class WebSocketEvents(Construct):
                 "scoped to the one data key of this environment, and the queue cannot be written without it.",
                 finding=f"Action::{action}",
             )
+
+    def _allow_closing(self, function: lambda_.Function) -> None:
+        """`DELETE @connections/*` on this stage and nothing else: close connections, never push to them."""
+        function.add_environment(WS_ENDPOINT_ENV_VAR, self.stage.callback_url)
+        delete_arn = self.manage_connections_arns[list(MANAGE_CONNECTIONS).index("DELETE")]
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[delete_arn])
+        )
+        role = function.role
+        assert role is not None
+        acknowledge(
+            role,
+            "IAM5",
+            "Connection ids are only known at run time: DELETE on @connections/* of this API's own stage is the "
+            "narrowest grant that lets a suspension close the account's open connections (no POST, no GET).",
+            finding=f"Resource::{rendered(self, delete_arn)}",
+        )
 
     @property
     def manage_connections_arns(self) -> list[str]:

@@ -74,6 +74,7 @@ class DceStack(Stack):
             ws_function=self.functions.by_area[WS_AREA],
             events_function=self.functions.by_area[EVENTS_AREA],
             tables=self.tables,
+            closers=self.functions.connection_closers,
         )
 
         self.observability = Observability(

@@ -263,13 +263,19 @@ def test_profile_returns_the_callers_own_account(api: ApiClient, seller: User):
 def test_a_new_buyer_has_the_signup_credit_as_balance(api: ApiClient, buyer: User):
     response = api.get("/account/balance", buyer)
     assert response.status_code == 200, response.text
-    assert response.json() == {"balance": 1000.0, "currency": "USD"}
+    assert response.json() == {
+        "balance": 1000.0,
+        "held": 0,
+        "available": 1000.0,
+        "credit_limit": 0,
+        "currency": "USD",
+    }
 
 
 def test_a_new_seller_has_a_zero_balance(api: ApiClient, seller: User):
     response = api.get("/account/balance", seller)
     assert response.status_code == 200, response.text
-    assert response.json() == {"balance": 0, "currency": "USD"}
+    assert response.json() == {"balance": 0, "held": 0, "available": 0, "credit_limit": 0, "currency": "USD"}
 
 
 def test_a_new_buyers_ledger_holds_the_signup_credit(api: ApiClient, buyer: User):
@@ -430,7 +436,13 @@ def test_an_admin_credit_raises_the_balance_and_adds_a_credit_ledger_entry(api: 
     assert response.status_code == 200, response.text
     account = response.json()
     assert account["id"] == buyer.id and account["balance"] == 1025.5
-    assert api.get("/account/balance", buyer).json() == {"balance": 1025.5, "currency": "USD"}
+    assert api.get("/account/balance", buyer).json() == {
+        "balance": 1025.5,
+        "held": 0,
+        "available": 1025.5,
+        "credit_limit": 0,
+        "currency": "USD",
+    }
     newest = api.get("/transactions", buyer).json()[0]
     assert newest["type"] == "credit"
     assert newest["amount"] == 25.5 and newest["balance_after"] == 1025.5
@@ -438,7 +450,7 @@ def test_an_admin_credit_raises_the_balance_and_adds_a_credit_ledger_entry(api: 
 
 
 def test_an_admin_can_credit_a_seller(api: ApiClient, admin: User, seller: User):
-    response = api.post(f"/admin/accounts/{seller.id}/credit", {"amount": "10.01", "reason": "bonus"}, admin)
+    response = api.post(f"/admin/accounts/{seller.id}/credit", {"amount": 10.01, "reason": "bonus"}, admin)
     assert response.status_code == 200, response.text
     assert response.json()["balance"] == 10.01
     [entry] = api.get("/transactions", seller).json()

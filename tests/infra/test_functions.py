@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dce.adapters.tables import ACCOUNTS, API_KEYS, AUCTIONS, BIDS, CALLS, LEDGER, TABLES
+from dce.adapters.tables import ACCOUNTS, API_KEYS, AUCTIONS, BIDS, CALLS, CONNECTIONS, LEDGER, TABLES
 from dce.api.routes import AREAS, ROUTES, Area
 from infra.paths import FUNCTIONS_DIR
 from infra.settings import settings_for
@@ -190,10 +190,20 @@ def test_only_the_accounts_and_calls_functions_may_write_the_ledger(dev: Synthes
     assert writers == {"accounts", "calls"}
 
 
-def test_authorizer_only_reads_api_keys(dev: Synthesized) -> None:
+def test_authorizer_only_reads_api_keys_and_accounts(dev: Synthesized) -> None:
+    """Issue 14: every request reads the caller's account (a suspended account is refused at once), so the
+    authorizer reads accounts too; it still writes nothing."""
     granted = dev.dynamodb_actions_by_table(dev.function_id("authorizer"))
-    assert set(granted) == {dev.table_id(API_KEYS.name)}
-    assert not granted[dev.table_id(API_KEYS.name)] & DYNAMODB_WRITE_ACTIONS
+    assert set(granted) == {dev.table_id(API_KEYS.name), dev.table_id(ACCOUNTS.name)}
+    for table_id in granted:
+        assert not granted[table_id] & DYNAMODB_WRITE_ACTIONS, table_id
+
+
+def test_the_websocket_function_reads_accounts_and_writes_only_connections(dev: Synthesized) -> None:
+    """$connect refuses a suspended account: it reads its status, and may change nothing of it."""
+    granted = dev.dynamodb_actions_by_table(dev.function_id("ws"))
+    assert set(granted) == {dev.table_id(CONNECTIONS.name), dev.table_id(ACCOUNTS.name)}
+    assert not granted[dev.table_id(ACCOUNTS.name)] & DYNAMODB_WRITE_ACTIONS
 
 
 def test_grants_name_each_index_of_the_tables_that_have_them(dev: Synthesized) -> None:

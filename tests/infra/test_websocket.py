@@ -127,7 +127,13 @@ def test_only_the_events_function_reads_streams(dev: Synthesized) -> None:
         assert streamed == expected, area
 
 
-def test_only_the_events_function_may_manage_connections_only_post_and_delete_on_this_stage(
+# Who may use @connections on this stage, and how: the events function pushes (POST) and closes expired
+# connections (DELETE); the accounts function only closes (DELETE): a suspension closes the account's
+# connections itself (issue 14). Nobody else, no GET, no other stage.
+MANAGES_CONNECTIONS = {"events": ("DELETE", "POST"), "accounts": ("DELETE",)}
+
+
+def test_only_the_events_and_accounts_functions_may_manage_connections_each_only_as_it_needs(
     each_env: Synthesized,
 ) -> None:
     granted = [
@@ -135,20 +141,23 @@ def test_only_the_events_function_may_manage_connections_only_post_and_delete_on
         for role, statement in each_env.statements()
         if any(a.startswith("execute-api:") for a in as_list(statement["Action"]))
     ]
-    ((role, statement),) = granted
-    assert role in referenced_ids(each_env.props(each_env.function_id("events"))["Role"])
-    assert (statement["Effect"], statement["Action"]) == ("Allow", "execute-api:ManageConnections")
-    rendered = sorted(_joined(resource) for resource in as_list(statement["Resource"]))
-    assert len(rendered) == 2
-    for method, resource in zip(("DELETE", "POST"), rendered, strict=True):
-        assert resource.endswith(f":<{_api_id(each_env)}>/{each_env.env}/{method}/@connections/*"), resource
-        assert ":execute-api:" in resource
+    assert len(granted) == len(MANAGES_CONNECTIONS)
+    for area, methods in MANAGES_CONNECTIONS.items():
+        role_ids = referenced_ids(each_env.props(each_env.function_id(area))["Role"])
+        (statement,) = [statement for role, statement in granted if role in role_ids]
+        assert (statement["Effect"], statement["Action"]) == ("Allow", "execute-api:ManageConnections")
+        rendered = sorted(_joined(resource) for resource in as_list(statement["Resource"]))
+        assert len(rendered) == len(methods), area
+        for method, resource in zip(methods, rendered, strict=True):
+            assert resource.endswith(f":<{_api_id(each_env)}>/{each_env.env}/{method}/@connections/*"), resource
+            assert ":execute-api:" in resource
 
 
-def test_the_events_function_is_told_the_stages_callback_url(each_env: Synthesized) -> None:
+def test_the_functions_that_manage_connections_are_told_the_stages_callback_url(each_env: Synthesized) -> None:
+    managers = {each_env.function_id(area) for area in MANAGES_CONNECTIONS}
     for logical_id, function in each_env.of_type("AWS::Lambda::Function").items():
         variables = function["Properties"]["Environment"]["Variables"]
-        if logical_id != each_env.function_id("events"):
+        if logical_id not in managers:
             assert "DCE_WS_ENDPOINT" not in variables, logical_id
             continue
         url = _joined(variables["DCE_WS_ENDPOINT"])

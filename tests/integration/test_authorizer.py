@@ -25,10 +25,13 @@ def event(headers: dict[str, str]) -> dict[str, object]:
 
 
 def test_a_valid_bearer_token_is_allowed_with_the_callers_context(aws, authorizer, lambda_context):
-    token = services().tokens.access_token(Principal("acct-1", Role.SELLER), datetime.now(UTC), "jti")
+    account, _ = services().accounts.sign_up(
+        NewAccount(email="seller@example.com", company_name="Seller", role=Role.SELLER, password=None)
+    )
+    token = services().tokens.access_token(Principal(account.id, Role.SELLER), datetime.now(UTC), "jti")
     policy = authorizer(event({"Authorization": f"Bearer {token}"}), lambda_context)
-    assert policy["principalId"] == "acct-1"
-    assert policy["context"] == {"account_id": "acct-1", "role": "seller"}
+    assert policy["principalId"] == account.id
+    assert policy["context"] == {"account_id": account.id, "role": "seller", "account_status": "active"}
     [statement] = policy["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Resource"] == "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*/*"
@@ -40,7 +43,7 @@ def test_an_api_key_is_allowed_until_it_is_revoked(aws, authorizer, lambda_conte
     )
     assert api_key is not None
     policy = authorizer(event({"x-api-key": api_key}), lambda_context)
-    assert policy["context"] == {"account_id": account.id, "role": "buyer"}
+    assert policy["context"] == {"account_id": account.id, "role": "buyer", "account_status": "active"}
     principal = Principal(account.id, Role.BUYER)
     [key] = services().api_keys.active_for(principal)
     services().api_keys.revoke(principal, key.id)

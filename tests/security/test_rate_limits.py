@@ -135,6 +135,20 @@ def test_anonymous_requests_are_limited_per_client_ip(limited: ApiClient, users:
     refill()
 
 
+def test_a_forged_x_forwarded_for_does_not_give_an_anonymous_caller_another_bucket(
+    limited: ApiClient, users: dict[str, User]
+):
+    """The client IP is the address the gateway saw (no proxy is trusted by default): a new X-Forwarded-For on
+    each request is still the same caller, and meets the same 429."""
+    refresh = {"refresh_token": "not-a-token"}
+    statuses = [
+        limited.post("/auth/refresh", refresh, headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+        for n in range(BURST + 30)
+    ]
+    assert statuses[:BURST] == [401] * BURST and 429 in statuses
+    refill()
+
+
 def test_the_health_check_spends_no_tokens(limited: ApiClient, users: dict[str, User]):
     """It touches no table (only API Gateway's stage throttling bounds it); everything else is limited."""
     assert [limited.get("/health").status_code for _ in range(BURST + 30)] == [200] * (BURST + 30)

@@ -97,17 +97,18 @@ def base_request(route: Route, world: World) -> tuple[User | None, str, dict[str
     bodies: dict[tuple[str, str], tuple[User | None, dict[str, Any]]] = {
         ("POST", "/accounts"): (None, {**signup, **card}),
         ("POST", "/admin/users"): (world.admin, {**signup, **card}),
-        ("POST", "/admin/accounts/{id}/credit"): (world.admin, {"amount": "1.00", "reason": "goodwill"}),
+        ("POST", "/admin/accounts/{id}/credit"): (world.admin, {"amount": 1, "reason": "goodwill"}),
+        ("PATCH", "/admin/accounts/{id}"): (world.admin, {"credit_limit": 0, "status": "active"}),
         ("POST", "/api-keys"): (world.buyer, {"name": "ci"}),
         ("POST", "/auth/login"): (None, {"email": world.buyer.email, "password": PASSWORD}),
         ("POST", "/auth/refresh"): (None, {"refresh_token": world.buyer.refresh_token}),
         ("POST", "/auctions"): (world.buyer, {"call_id": world.ids["call"], "billing_model": "per_call"}),
-        ("POST", "/bids"): (world.seller, {"auction_id": world.ids["auction"], "amount": "2.50"}),
+        ("POST", "/bids"): (world.seller, {"auction_id": world.ids["auction"], "amount": 2.5}),
         ("POST", "/bid-profiles"): (
             world.seller,
-            {"criteria": {**criteria, "max_budget": "9"}, "auto_bid": {"amount": "1"}},
+            {"criteria": {**criteria, "max_budget": 9}, "auto_bid": {"amount": 1}},
         ),
-        ("PUT", "/bid-profiles/{id}"): (world.seller, {"criteria": criteria, "auto_bid": {"amount": "1"}}),
+        ("PUT", "/bid-profiles/{id}"): (world.seller, {"criteria": criteria, "auto_bid": {"amount": 1}}),
         ("POST", "/calls"): (
             world.buyer,
             {"from_number": "+14155551234", "to_number": "+12125551234", "call_type": "solar", "keywords": ["roof"]},

@@ -31,7 +31,7 @@ CASES = {
     "authorizer": (
         "authorizer",
         "handler",
-        "services().tokens; services().api_keys",
+        "services().tokens; services().api_keys; services().standing",
         (RESOLVER, IDEMPOTENCY, "argon2", "phonenumbers", "dce.api.schemas", "dce.services.calls"),
     ),
     "auction_close": (

@@ -15,11 +15,14 @@ from dce.config import settings
 from dce.ports import BusinessMetrics, Clock, IdGen
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from dce.adapters.accounts_repo import DynamoAccountRepo
     from dce.adapters.auctions_repo import DynamoAuctionRepo
     from dce.adapters.calls_repo import DynamoCallRepo
     from dce.adapters.passwords import Argon2Hasher
     from dce.api.pagination import CursorCodec
+    from dce.domain.principal import Principal
     from dce.services.accounts import AccountService
     from dce.services.api_keys import ApiKeyService
     from dce.services.auctions import AuctionService
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from dce.services.compliance import ComplianceService
     from dce.services.connections import ConnectionService
     from dce.services.events import EventService
+    from dce.services.suspension import AccountStanding, SuspensionService
     from dce.services.tokens import TokenCodec
 
 
@@ -117,6 +121,24 @@ class Services:
         return AccountService(
             self._account_repo, self.api_keys, self._hasher, self.clock, self.ids, config.signup_credit
         )
+
+    @cached_property
+    def standing(self) -> AccountStanding:
+        """The per-request check of the caller's account (the authorizer, WebSocket $connect)."""
+        from dce.services.suspension import AccountStanding
+
+        return AccountStanding(self._account_repo)
+
+    @cached_property
+    def suspension(self) -> SuspensionService:
+        """Suspending and reactivating accounts; a suspension closes the account's WebSockets itself."""
+        from dce.adapters.connections_api import ApiGatewayPusher
+        from dce.adapters.connections_repo import DynamoConnectionRepo
+        from dce.services.suspension import AccountConnections, SuspensionService
+
+        config = settings()
+        closer = AccountConnections(DynamoConnectionRepo(), ApiGatewayPusher(config.ws_endpoint, config.region))
+        return SuspensionService(self._account_repo, closer, self.clock)
 
     @cached_property
     def auth(self) -> AuthService:
@@ -217,12 +239,17 @@ def services() -> Services:
 # The WebSocket and events services are imported on first use: the API functions never load them.
 @lru_cache(maxsize=1)
 def connections() -> ConnectionService:
-    """The WebSocket API's service (the ws function): connections checked with the access-token codec."""
+    """The WebSocket API's service (the ws function): connections checked with the access-token codec, and
+    refused for a suspended account (or a token its suspension revoked)."""
     from dce.adapters.connections_repo import DynamoConnectionRepo
     from dce.adapters.system import SystemClock
     from dce.services.connections import ConnectionService
 
-    return ConnectionService(DynamoConnectionRepo(), services().tokens.verify_access_until, SystemClock())
+    def verify(token: str) -> tuple[Principal, datetime]:
+        claims = services().tokens.verify_access_claims(token)
+        return services().standing.require_active(claims.principal, claims.issued_at), claims.expires_at
+
+    return ConnectionService(DynamoConnectionRepo(), verify, SystemClock())
 
 
 @lru_cache(maxsize=1)

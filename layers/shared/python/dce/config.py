@@ -43,6 +43,9 @@ class Settings(BaseModel):
     login_window_seconds: int = Field(default=900, ge=1)
     # The WebSocket API's @connections endpoint (the stage's callback URL; the local gateway on the dev stack).
     ws_endpoint: str | None = None
+    # Proxies in front of the API whose X-Forwarded-For is believed (addresses or CIDR ranges, comma-separated).
+    # Empty: the client IP is the address API Gateway saw, and X-Forwarded-For is ignored (dce.api.client_ip).
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:

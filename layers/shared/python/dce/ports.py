@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: a function imports the domain modules its own code uses
+    from collections.abc import Sequence
     from datetime import datetime
     from decimal import Decimal
 
     from dce.domain.accounts import Account, ApiKey, LedgerEntry
     from dce.domain.auctions import Auction, Bid, WinningBid
     from dce.domain.bid_profiles import BidProfile
+    from dce.domain.billing import MoneyMove
     from dce.domain.calls import Call, CallStatus
     from dce.domain.pages import Page
 
@@ -31,8 +33,11 @@ class PasswordHasher(Protocol):
 class Counters(Protocol):
     """Counters by name shared by every instance (a fixed window is part of the name)."""
 
-    def read(self, keys: list[str]) -> dict[str, int]: ...
-    def increment(self, keys: list[str], expires_at_epoch: int) -> None: ...
+    def reserve(self, limits: dict[str, int], expires_at_epoch: int) -> bool:
+        """Add one to every key, atomically and only if each is below its limit; False (nothing added) if not."""
+
+    def release(self, keys: list[str]) -> None:
+        """Take back one reservation of each key."""
 
 
 class AccountRepo(Protocol):
@@ -42,6 +47,10 @@ class AccountRepo(Protocol):
     def get(self, account_id: str) -> Account | None: ...
     def find_by_email(self, email: str) -> Account | None: ...
     def recent(self, limit: int, start: dict[str, Any] | None) -> Page[Account]: ...
+
+    def save_settings(self, account: Account, changed: Account) -> Account:
+        """Write `changed`'s credit limit and status if the account is still at `account.version` (Conflict if
+        not); returns the account as stored."""
 
     def post_entry(self, account: Account, entry: LedgerEntry) -> Account:
         """Apply one ledger entry to the account at `account.version`; Conflict if it changed."""
@@ -59,10 +68,13 @@ class ApiKeyRepo(Protocol):
 class SessionRepo(Protocol):
     """Refresh-token families: one record per login, holding the only currently valid token id."""
 
-    def start(self, family_id: str, account_id: str, token_id: str, expires_at: datetime) -> None: ...
+    def start(
+        self, family_id: str, account_id: str, token_id: str, expires_at: datetime, started_at: datetime
+    ) -> None: ...
 
-    def rotate(self, family_id: str, presented_id: str, new_id: str) -> bool:
-        """Swap the current token id when `presented_id` is current and the family is live."""
+    def rotate(self, family_id: str, presented_id: str, new_id: str) -> datetime | None:
+        """Swap the current token id when `presented_id` is current and the family is live: returns when the
+        family started (its log-in), or None when nothing was swapped."""
 
     def revoke(self, family_id: str) -> None: ...
 
@@ -96,11 +108,12 @@ class AuctionRepo(Protocol):
 
 
 class BillingRepo(Protocol):
-    def settle_call(
-        self, call: Call, buyer: Account, seller: Account, charge: LedgerEntry | None, payout: LedgerEntry | None
+    def commit(
+        self, call: Call, expected: CallStatus, moves: Sequence[MoneyMove], entries: Sequence[LedgerEntry]
     ) -> None:
-        """Complete the call, charge the buyer and pay the seller in one transaction (Conflict if any
-        of them changed since read; InvalidState if the call left in_progress)."""
+        """In one transaction: write `call` if its stored status is still `expected` (InvalidState if not), each
+        move's balance and held if its account is still at the version read (Conflict if not), and the ledger
+        entries. Routing with its hold, completion with its bill and an end with its release all go here."""
 
 
 class BidProfileRepo(Protocol):

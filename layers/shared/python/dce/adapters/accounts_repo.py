@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from dce.adapters import aws
-from dce.adapters.dynamo import balance_update, cancellation_reasons, error_code, items_by_id, ledger_put, query_page
-from dce.adapters.items import account_from, account_item, ledger_from, ledger_item
+from dce.adapters.dynamo import (
+    balance_update,
+    cancellation_reasons,
+    error_code,
+    is_condition_failure,
+    items_by_id,
+    ledger_put,
+    query_page,
+)
+from dce.adapters.items import account_from, account_item, ledger_from, ledger_item, parse_ts, ts
 from dce.adapters.tables import ACCOUNTS, EMAILS, LEDGER
-from dce.domain.accounts import Account, LedgerEntry
+from dce.domain.accounts import Account, AccountStatus, LedgerEntry, Standing
 from dce.domain.errors import Conflict, EmailTaken
 from dce.domain.pages import Page
 
@@ -50,6 +59,50 @@ class DynamoAccountRepo:
         item = aws.table(ACCOUNTS).get_item(Key={"id": account_id}).get("Item")
         return account_from(item) if item else None
 
+    def standing(self, account_id: str) -> Standing | None:
+        """The account's status and session cut-off: one strongly consistent GetItem of two attributes (the
+        authorizer's per-request check, so a suspension counts from the very next request)."""
+        item = (
+            aws.table(ACCOUNTS)
+            .get_item(
+                Key={"id": account_id},
+                ProjectionExpression="#s, sessions_valid_after",
+                ExpressionAttributeNames={"#s": "status"},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        if item is None:
+            return None
+        valid_after = item.get("sessions_valid_after")
+        status = AccountStatus(item.get("status", AccountStatus.ACTIVE))
+        return Standing(status, parse_ts(valid_after) if valid_after else None)
+
+    def set_status(
+        self, account_id: str, status: AccountStatus, sessions_valid_after: datetime | None, now: datetime
+    ) -> Account | None:
+        """Set the status (and, when given, the session cut-off) in one write; None when there is no such
+        account. The version moves on, so a concurrent read-modify-write of the account retries on the new item."""
+        update = "SET #s = :s, updated_at = :u"
+        values: dict[str, Any] = {":s": status.value, ":u": ts(now), ":one": 1}
+        if sessions_valid_after is not None:
+            update += ", sessions_valid_after = :v"
+            values[":v"] = ts(sessions_valid_after)
+        try:
+            result = aws.table(ACCOUNTS).update_item(
+                Key={"id": account_id},
+                UpdateExpression=f"{update} ADD version :one",
+                ConditionExpression="attribute_exists(id)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return account_from(result["Attributes"])
+
     def find_by_email(self, email: str) -> Account | None:
         claim = aws.table(EMAILS).get_item(Key={"email": email}).get("Item")
         return self.get(claim["account_id"]) if claim else None
@@ -80,6 +133,27 @@ class DynamoAccountRepo:
                 raise Conflict() from error
             raise
         return replace(account, balance=entry.balance_after, version=account.version + 1, updated_at=entry.created_at)
+
+    def save_settings(self, account: Account, changed: Account) -> Account:
+        try:
+            aws.table(ACCOUNTS).update_item(
+                Key={"id": account.id},
+                UpdateExpression="SET credit_limit = :c, #s = :s, version = :nv, updated_at = :u",
+                ConditionExpression="version = :v",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":c": changed.credit_limit,
+                    ":s": changed.status,
+                    ":nv": account.version + 1,
+                    ":v": account.version,
+                    ":u": ts(changed.updated_at),
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict() from error
+            raise
+        return replace(changed, version=account.version + 1)
 
     def ledger(self, account_id: str, limit: int, start: dict[str, Any] | None) -> Page[LedgerEntry]:
         items, next_key = query_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -10,6 +11,7 @@ from dce.adapters import aws
 from dce.adapters.items import ledger_item, ts
 from dce.adapters.tables import ACCOUNTS, LEDGER, Table
 from dce.domain.accounts import Account, LedgerEntry
+from dce.domain.billing import MoneyMove
 
 
 def error_code(error: ClientError) -> str:
@@ -65,6 +67,25 @@ def balance_update(account: Account, entry: LedgerEntry) -> dict[str, Any]:
                 ":nv": account.version + 1,
                 ":v": account.version,
                 ":u": ts(entry.created_at),
+            },
+        }
+    }
+
+
+def money_update(move: MoneyMove, at: datetime) -> dict[str, Any]:
+    """A transaction item setting an account's balance and held, only from the version that was read."""
+    return {
+        "Update": {
+            "TableName": aws.table_name(ACCOUNTS),
+            "Key": {"id": move.account.id},
+            "UpdateExpression": "SET balance = :b, held = :h, version = :nv, updated_at = :u",
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {
+                ":b": move.balance,
+                ":h": move.held,
+                ":nv": move.account.version + 1,
+                ":v": move.account.version,
+                ":u": ts(at),
             },
         }
     }

@@ -10,7 +10,7 @@ from typing import Any
 from dce.adapters.tables import open_shard
 from dce.domain.accounts import Account, ApiKey, CardOnFile, LedgerEntry, LedgerType, Role
 from dce.domain.auctions import Auction, AuctionStatus, Bid, BidStatus, BillingModel, WinningBid
-from dce.domain.calls import Call, CallStatus, Direction
+from dce.domain.calls import DEFAULT_MAX_DURATION, Call, CallStatus, Direction
 from dce.domain.phone import PhoneNumber
 
 
@@ -45,6 +45,9 @@ def account_item(a: Account) -> dict[str, Any]:
             "password_hash": a.password_hash,
             "card": {"brand": a.card.brand, "last4": a.card.last4, "expiry": a.card.expiry} if a.card else None,
             "status": a.status,
+            "credit_limit": a.credit_limit,
+            "held": a.held,
+            "sessions_valid_after": ts(a.sessions_valid_after) if a.sessions_valid_after else None,
         }
     )
 
@@ -63,6 +66,10 @@ def account_from(item: dict[str, Any]) -> Account:
         password_hash=item.get("password_hash"),
         card=CardOnFile(card["brand"], card["last4"], card.get("expiry")) if card else None,
         status=item.get("status", "active"),
+        # Accounts written before credit limits and holds existed have neither attribute: both read as 0.
+        credit_limit=Decimal(item.get("credit_limit", "0.00")),
+        held=Decimal(item.get("held", "0.00")),
+        sessions_valid_after=_opt_ts(item.get("sessions_valid_after")),
     )
 
 
@@ -145,6 +152,9 @@ def call_item(c: Call) -> dict[str, Any]:
             "cost": c.cost,
             "billing_model": c.billing_model,
             "min_duration": c.min_duration,
+            "max_duration": c.max_duration,
+            "billed_duration": c.billed_duration,
+            "hold": c.hold,
         }
     )
 
@@ -170,6 +180,10 @@ def call_from(item: dict[str, Any]) -> Call:
         cost=Decimal(item["cost"]) if "cost" in item else None,
         billing_model=item.get("billing_model"),
         min_duration=int(item["min_duration"]) if "min_duration" in item else None,
+        # Calls written before max_duration existed read the default; before holds, they have none.
+        max_duration=int(item.get("max_duration", DEFAULT_MAX_DURATION)),
+        billed_duration=int(item["billed_duration"]) if "billed_duration" in item else None,
+        hold=Decimal(item["hold"]) if "hold" in item else None,
     )
 
 

@@ -83,21 +83,43 @@ class DynamoTokenBuckets:
 
 
 class DynamoCounters:
-    """Counters by name (a fixed window is part of the name), in the rate_limits table."""
+    """Counters by name (a fixed window is part of the name), in the rate_limits table.
 
-    def read(self, keys: list[str]) -> dict[str, int]:
-        """The current value of each key (absent keys are 0), in one strongly consistent BatchGetItem."""
-        table = aws.table_name(RATE_LIMITS)
-        request = {table: {"Keys": [{"key": k} for k in keys], "ConsistentRead": True}}
-        result = aws.dynamodb().meta.client.batch_get_item(RequestItems=request)
-        found = {str(item["key"]): int(item.get("n", 0)) for item in result.get("Responses", {}).get(table, [])}
-        return {key: found.get(key, 0) for key in keys}
+    A reservation is a conditional UpdateItem per key (`ADD n 1` only while `n < limit`): DynamoDB applies
+    each atomically, so under any concurrency no key goes past its limit. Keys are reserved one after the
+    other, and a refusal takes back the ones already reserved. (One transaction would save a round trip,
+    but concurrent transactions on one item cancel each other, TransactionConflict, where single-item
+    conditional updates simply queue.)"""
 
-    def increment(self, keys: list[str], expires_at_epoch: int) -> None:
-        """Add one to each key (atomic ADD), keeping each until `expires_at_epoch`."""
+    def reserve(self, limits: dict[str, int], expires_at_epoch: int) -> bool:
+        """Add one to each key if every key is below its limit; False (nothing added) when one is at it."""
+        reserved: list[str] = []
+        for key, limit in limits.items():
+            try:
+                aws.table(RATE_LIMITS).update_item(
+                    Key={"key": key},
+                    UpdateExpression="SET expires_at_epoch = :expires ADD n :one",
+                    ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                    ExpressionAttributeValues={":one": 1, ":expires": expires_at_epoch, ":limit": limit},
+                )
+            except ClientError as error:
+                self.release(reserved)
+                if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    return False
+                raise
+            reserved.append(key)
+        return True
+
+    def release(self, keys: list[str]) -> None:
+        """Take back one reservation of each key (never below zero)."""
         for key in keys:
-            aws.table(RATE_LIMITS).update_item(
-                Key={"key": key},
-                UpdateExpression="SET expires_at_epoch = :expires ADD n :one",
-                ExpressionAttributeValues={":one": 1, ":expires": expires_at_epoch},
-            )
+            try:
+                aws.table(RATE_LIMITS).update_item(
+                    Key={"key": key},
+                    UpdateExpression="ADD n :minus_one",
+                    ConditionExpression="n > :zero",
+                    ExpressionAttributeValues={":minus_one": -1, ":zero": 0},
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,17 +15,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dce.api.auth import principal_from_event, require
+from dce.api.auth import authenticated, require
 from dce.api.errors import (
-    STATUS_BY_CODE,
     domain_error_response,
     error_body,
     error_headers,
     error_response,
     json_text,
     safe_validation_message,
+    status_of,
 )
 from dce.api.idempotency import idempotency_key, once
+from dce.api.json_body import parse_json, parse_object
 from dce.api.rate_limit import take_token
 from dce.api.routes import API_PREFIX, find_route
 from dce.domain.errors import DomainError, ValidationFailed
@@ -67,7 +67,7 @@ def edge_checks(event: Mapping[str, Any]) -> Principal | None:
     if route is None or route.rate_limited:
         take_token(event)
     if route is not None and not route.public:
-        principal = require(principal_from_event(dict(event)), route.roles)
+        principal = require(authenticated(event), route.roles)  # a suspended account: 401 ACCOUNT_SUSPENDED
     body = event.get("body")
     if event.get("httpMethod") in BODY_METHODS and body:
         if event.get("isBase64Encoded"):
@@ -79,7 +79,7 @@ def edge_checks(event: Mapping[str, Any]) -> Principal | None:
         if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise UnsupportedMediaType()
         try:
-            json.loads(body)
+            parse_json(body)  # the handlers' parser (json_body_deserializer below): bad syntax stops here
         except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than Python's stack
             raise ValidationFailed("Invalid JSON body") from exc
     return principal
@@ -96,9 +96,13 @@ class DceResolver(APIGatewayRestResolver):
                 return once(event, context, key, lambda: self._resolve_checked(event, context, principal))
         except DomainError as error:
             rid = str((event.get("requestContext") or {}).get("requestId") or "unknown")
+            status = status_of(error)
             return {
-                "statusCode": STATUS_BY_CODE[error.code],
-                "headers": {"Content-Type": "application/json", **error_headers(error.code, rid, error.retry_after)},
+                "statusCode": status,
+                "headers": {
+                    "Content-Type": "application/json",
+                    **error_headers(error.code, rid, error.retry_after, status),
+                },
                 "body": error_body(error.code, error.message, rid),
                 "isBase64Encoded": False,
             }
@@ -124,7 +128,10 @@ def _with_request_id(app: APIGatewayRestResolver, next_middleware: NextMiddlewar
 def build_app(*routers: Router) -> APIGatewayRestResolver:
     """One resolver for the given area routers, with the project's error shape on every failure."""
     # json_text: every JSON body, success or error, ends with a newline (errors.error_body uses it too).
-    app = DceResolver(enable_validation=True, strip_prefixes=[API_PREFIX], serializer=json_text)
+    # parse_object: a body is a JSON object whose numbers are read exactly (money never through a float).
+    app = DceResolver(
+        enable_validation=True, strip_prefixes=[API_PREFIX], serializer=json_text, json_body_deserializer=parse_object
+    )
     for router in routers:
         app.include_router(router)
     app.use(middlewares=[_with_request_id])

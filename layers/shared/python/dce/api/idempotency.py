@@ -1,12 +1,19 @@
 """`Idempotency-Key` on POST: a retry with the same key and body gets the first response; the same
 key with another body is 409 IDEMPOTENCY_CONFLICT. Built on Powertools idempotency (DynamoDB).
 
-Keys are scoped to the caller and the route, so two clients can't collide or read each other's
-responses. Only completed, non-5xx responses are remembered: a failure can be retried.
+Keys are scoped to the caller (its account, else its client IP: dce.api.client_ip) and the route, so two
+clients can't collide or read each other's responses. Only completed, non-5xx responses are remembered: a
+failure can be retried. A replay carries `Idempotent-Replayed: true`.
+
+The table never holds a secret: log-in and refresh ignore the header (`Route.idempotent`: each call issues
+new tokens), and the one-time secrets of the routes that issue them (`Route.secret_fields`: the `api_key`
+of sign-up, admin user creation and POST /api-keys) are remembered as null: the first caller gets the
+secret, a replay gets the same status and body with `api_key: null`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -15,12 +22,16 @@ from typing import TYPE_CHECKING, Any
 from dce.adapters import aws
 from dce.adapters.tables import IDEMPOTENCY
 from dce.api.auth import principal_from_event
+from dce.api.client_ip import client_ip
+from dce.api.errors import json_text
+from dce.api.routes import Route, find_route
 from dce.domain.errors import DomainError, ValidationFailed
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 HEADER = "idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 REMEMBER_SECONDS = 24 * 3600
 
@@ -47,8 +58,11 @@ def _persistence() -> DynamoDBPersistenceLayer:
 
 
 def idempotency_key(event: Mapping[str, Any]) -> str | None:
-    """The validated header value of a POST, or None when the request has none."""
+    """The validated header value of a POST, or None when the request has none or its route ignores it."""
     if event.get("httpMethod") != "POST":
+        return None
+    route = find_route("POST", str(event.get("resource", "")))
+    if route is not None and not route.idempotent:
         return None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     key = headers.get(HEADER)
@@ -67,8 +81,10 @@ def once(event: Mapping[str, Any], context: Any, key: str, respond: Callable[[],
         IdempotencyValidationError,
     )
 
-    principal = principal_from_event(dict(event))
-    who = principal.account_id if principal else (event.get("requestContext") or {}).get("identity", {}).get("sourceIp")
+    principal = principal_from_event(event)
+    who = principal.account_id if principal else client_ip(event)
+    route = find_route("POST", str(event.get("resource", "")))
+    fresh: list[dict[str, Any]] = []  # the response of this very call, secrets included: only the caller sees it
     request = {"key": f"{who}|{event.get('httpMethod')}|{event.get('path')}|{key}", "body": event.get("body") or ""}
     config = IdempotencyConfig(
         event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=REMEMBER_SECONDS
@@ -80,17 +96,43 @@ def once(event: Mapping[str, Any], context: Any, key: str, respond: Callable[[],
         response = respond()
         if int(response.get("statusCode", 500)) >= 500:
             raise _ServerError(response)
-        return response
+        fresh.append(response)
+        return without_secrets(response, route)  # what is stored, and what a replay answers
 
     try:
         result: dict[str, Any] = run(request=request)
-        return result
+        return fresh[0] if fresh else replayed(result)
     except _ServerError as failed:
         return failed.response
     except IdempotencyValidationError as exc:
         raise IdempotencyConflict() from exc
     except IdempotencyAlreadyInProgressError as exc:
         raise IdempotencyConflict("A request with this Idempotency-Key is still in progress") from exc
+
+
+def without_secrets(response: dict[str, Any], route: Route | None) -> dict[str, Any]:
+    """The response with the route's one-time secret fields (`Route.secret_fields`) set to null."""
+    fields = route.secret_fields if route is not None else ()
+    body = response.get("body")
+    if not fields or not isinstance(body, str) or not body or response.get("isBase64Encoded"):
+        return response
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return response
+    if not isinstance(parsed, dict) or not any(parsed.get(name) is not None for name in fields):
+        return response
+    return {**response, "body": json_text({**parsed, **dict.fromkeys(fields)})}
+
+
+def replayed(response: dict[str, Any]) -> dict[str, Any]:
+    """A remembered response as a replay answers it: marked `Idempotent-Replayed: true`."""
+    result = dict(response)
+    if isinstance(result.get("multiValueHeaders"), dict):
+        result["multiValueHeaders"] = {**result["multiValueHeaders"], REPLAYED_HEADER: ["true"]}
+    else:
+        result["headers"] = {**(result.get("headers") or {}), REPLAYED_HEADER: "true"}
+    return result
 
 
 def reset() -> None:

@@ -25,8 +25,8 @@ from aws_lambda_powertools.event_handler.openapi.models import Server
 
 import dce.api.routers
 from dce.api.app import BODY_METHODS, build_app
-from dce.api.errors import STATUS_BY_CODE
-from dce.api.idempotency import KEY_PATTERN
+from dce.api.errors import STATUS_BY_CODE, STATUS_BY_ERROR
+from dce.api.idempotency import KEY_PATTERN, REPLAYED_HEADER
 from dce.api.routes import API_PREFIX, ROUTES, Route
 from dce.domain.accounts import Role
 
@@ -49,12 +49,19 @@ HEADERS = {
     "WWW-Authenticate": {"description": "Bearer challenge", "required": True},
     "Retry-After": {"description": "Seconds until a retry can succeed", "required": True, "type": "integer"},
     "Link": {"description": 'Next page: `<url>; rel="next"`, absent on the last page', "required": False},
+    REPLAYED_HEADER: {
+        "description": "`true` on a replay of a remembered response (Idempotency-Key): one-time secrets are null",
+        "required": False,
+    },
 }
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "A retry with the same key and body gets the first response; another body is 409",
+    "description": (
+        "A retry with the same key and body gets the first response (one-time secrets null, "
+        "`Idempotent-Replayed: true`); another body is 409"
+    ),
     "schema": {"type": "string", "pattern": KEY_PATTERN.pattern},
 }
 
@@ -77,7 +84,7 @@ def edge_statuses(route: Route) -> set[int]:
         statuses.add(404)
     if route.method in BODY_METHODS:
         statuses |= {400, 413, 415}
-    if route.method == "POST":
+    if route.method == "POST" and route.idempotent:
         statuses |= {400, 409}
     return statuses
 
@@ -120,8 +127,11 @@ def _complete(operation: dict[str, Any], route: Route) -> None:
                 response.pop("content", None)
             if any(p["name"] == "cursor" for p in operation.get("parameters", [])):
                 response["headers"]["Link"] = {"$ref": "#/components/headers/Link"}
-    if route.method == "POST":
+    if route.method == "POST" and route.idempotent:
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+        for status, response in responses.items():
+            if int(status) < 400:
+                response["headers"][REPLAYED_HEADER] = {"$ref": f"#/components/headers/{REPLAYED_HEADER}"}
 
 
 def _header(spec: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +144,10 @@ def _error_name(status: int) -> str:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    codes = sorted(code for code, s in STATUS_BY_CODE.items() if s == status)
+    codes = sorted(
+        {code for code, s in STATUS_BY_CODE.items() if s == status}
+        | {error.code for error, s in STATUS_BY_ERROR.items() if s == status}
+    )
     headers = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
     if status == 401:
         headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
+from dce.api.client_ip import client_ip as event_client_ip
 from dce.api.pagination import MAX_CURSOR_LENGTH
 from dce.api.schemas.common import next_link
 from dce.bootstrap import services
@@ -43,7 +44,5 @@ def _cursor_scope(router: Router) -> str:
 
 
 def client_ip(router: Router) -> str | None:
-    """The caller's address as API Gateway saw it (`requestContext.identity.sourceIp`)."""
-    identity = (router.current_event.raw_event.get("requestContext") or {}).get("identity") or {}
-    source = identity.get("sourceIp")
-    return str(source) if source else None
+    """The caller's address (dce.api.client_ip: API Gateway's `sourceIp`, X-Forwarded-For only from a trusted proxy)."""
+    return event_client_ip(router.current_event.raw_event)

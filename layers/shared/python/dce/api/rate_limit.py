@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dce.adapters.fixed_clock import fixed_clock
 from dce.adapters.rate_limits_repo import DynamoTokenBuckets
 from dce.api.auth import principal_from_event
+from dce.api.client_ip import client_ip
 from dce.config import settings
 from dce.domain.errors import RateLimited
 
@@ -44,11 +45,10 @@ def _now() -> Callable[[], float]:
 
 def caller_key(event: Mapping[str, Any]) -> str:
     """Whose bucket a request takes from: the account, or the client IP of an anonymous request."""
-    principal = principal_from_event(dict(event))
+    principal = principal_from_event(event)
     if principal is not None:
         return f"account#{principal.account_id}"
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    return f"ip#{identity.get('sourceIp') or 'unknown'}"
+    return f"ip#{client_ip(event) or 'unknown'}"
 
 
 def take_token(event: Mapping[str, Any]) -> None:

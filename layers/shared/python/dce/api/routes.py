@@ -54,6 +54,12 @@ class Route:
     # and writes nothing, so a monitor polling it costs no table write (API Gateway's stage throttling
     # still bounds it, answering 429 too).
     rate_limited: bool = True
+    # Whether a POST honours `Idempotency-Key` (dce.api.idempotency). Log-in and refresh ignore it: each call
+    # issues new tokens, and a remembered response would keep them in the idempotency table.
+    idempotent: bool = True
+    # Top-level fields of the success body holding a one-time secret: the remembered response keeps them as
+    # null, so the idempotency table never holds a secret and a replay never hands one out again.
+    secret_fields: tuple[str, ...] = ()
 
     @property
     def public(self) -> bool:
@@ -76,6 +82,9 @@ class Area:
     starts_auction_timer: bool = False
     # Reads the JWT signing key (Secrets Manager): to sign or verify tokens, or to sign list cursors.
     uses_jwt_secret: bool = True
+    # Closes WebSocket connections through the @connections API (DELETE only): a suspension closes the
+    # account's connections itself (CDK grants it and sets DCE_WS_ENDPOINT).
+    closes_connections: bool = False
 
     @property
     def code_folder(self) -> str:
@@ -84,18 +93,19 @@ class Area:
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "accounts", PUBLIC, rate_limited=False),
-    Route("POST", "/accounts", "accounts", PUBLIC),
-    Route("POST", "/auth/login", "accounts", PUBLIC),
-    Route("POST", "/auth/refresh", "accounts", PUBLIC),
+    Route("POST", "/accounts", "accounts", PUBLIC, secret_fields=("api_key",)),
+    Route("POST", "/auth/login", "accounts", PUBLIC, idempotent=False),
+    Route("POST", "/auth/refresh", "accounts", PUBLIC, idempotent=False),
     Route("GET", "/profile", "accounts", ALL),
     Route("GET", "/account/balance", "accounts", ALL),
     Route("GET", "/transactions", "accounts", ALL),
-    Route("POST", "/api-keys", "accounts", ALL),
+    Route("POST", "/api-keys", "accounts", ALL, secret_fields=("api_key",)),
     Route("GET", "/api-keys", "accounts", ALL),
     Route("DELETE", "/api-keys/{id}", "accounts", ALL),
     Route("GET", "/admin/users", "accounts", ADMIN),
-    Route("POST", "/admin/users", "accounts", ADMIN),
+    Route("POST", "/admin/users", "accounts", ADMIN, secret_fields=("api_key",)),
     Route("POST", "/admin/accounts/{id}/credit", "accounts", ADMIN),
+    Route("PATCH", "/admin/accounts/{id}", "accounts", ADMIN),
     Route("POST", "/calls", "calls", BUYER),
     Route("GET", "/calls", "calls", ALL),
     Route("GET", "/calls/{id}", "calls", ALL),
@@ -139,7 +149,10 @@ AREAS: tuple[Area, ...] = (
             (SESSIONS, "write"),
             (LEDGER, "write"),
             *API_EDGE,
+            # A suspension finds the account's WebSockets (by_account index), closes them and forgets them.
+            (CONNECTIONS, "write"),
         ),
+        closes_connections=True,
     ),
     # Routing closes auctions and completion moves money: calls touches the marketplace tables too.
     # Creating a call runs the compliance checks: it reads DNC and settings and counts call velocity.
@@ -179,11 +192,13 @@ AREAS: tuple[Area, ...] = (
         module="close",
         uses_jwt_secret=False,
     ),
-    # The Lambda authorizer only reads API keys (JWTs are verified without a lookup).
-    Area("authorizer", ((API_KEYS, "read"),)),
+    # The Lambda authorizer reads API keys, and on every request the caller's account (its status and
+    # session cut-off: a suspended account's credentials are refused from the next request).
+    Area("authorizer", ((API_KEYS, "read"), (ACCOUNTS, "read"))),
     Area("compliance", ((DNC, "write"), (COMPLIANCE_SETTINGS, "write"), *API_EDGE)),
-    # The WebSocket API ($connect, $disconnect, $default): registers connections and their topics.
-    Area("ws", ((CONNECTIONS, "write"),)),
+    # The WebSocket API ($connect, $disconnect, $default): registers connections and their topics; $connect
+    # reads the caller's account (a suspended account is refused).
+    Area("ws", ((CONNECTIONS, "write"), (ACCOUNTS, "read"))),
     # Reads the streams of calls, auctions and bids; records events and pushes them to the connections of
     # their audience (deleting gone ones). Reads auctions, calls and profiles to resolve that audience.
     Area(

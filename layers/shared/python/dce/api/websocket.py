@@ -1,7 +1,8 @@
 """The WebSocket API's three routes, served by one function (API Gateway's WebSocket event shape).
 
 - `$connect`: the access token comes as `?token=` (browsers cannot set headers on a WebSocket); without
-  a valid one the handshake is refused with 401. The connection is stored for 2 hours (API Gateway's limit).
+  a valid one, or for a suspended account (`ACCOUNT_SUSPENDED`), the handshake is refused with 401. The
+  connection is stored for 2 hours (API Gateway's limit).
 - `$disconnect`: the connection is forgotten.
 - `$default`: `{"action": "ping"}` → `{"type": "pong"}`; `{"action": "subscribe", "topics": [...]}` →
   `{"type": "subscribed", "topics": [...]}`. Anything else gets an error frame and the connection stays
@@ -19,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationEr
 
 from dce.api.errors import error_body, error_headers
 from dce.domain.connections import MAX_TOPICS
-from dce.domain.errors import DomainError, Unauthorized
+from dce.domain.errors import AccountSuspended, DomainError, Unauthorized
 from dce.domain.events import MAX_TOPIC_LENGTH, is_valid_topic
 from dce.services.connections import ConnectionService
 
@@ -75,7 +76,7 @@ def _connect(
     token = (event.get("queryStringParameters") or {}).get("token")
     try:
         connections.open(connection_id, str(token) if token else None)
-    except Unauthorized as refused:
+    except (Unauthorized, AccountSuspended) as refused:  # both 401: no token, a bad one, a suspended account
         return {
             "statusCode": 401,
             "headers": {"Content-Type": "application/json", **error_headers(refused.code, request_id)},

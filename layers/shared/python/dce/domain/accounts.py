@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class AccountStatus(StrEnum):
+    """`suspended`: every credential of the account is refused until an admin makes it `active` again."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
 class LedgerType(StrEnum):
     CHARGE = "charge"
     PAYOUT = "payout"
@@ -29,8 +37,11 @@ COMPANY_MAX = 200
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-# Markup and control characters are refused rather than escaped: a name is plain text everywhere.
-_UNSAFE_TEXT = re.compile(r"[<>\x00-\x1f\x7f]|(?i:(?:java|vb)script\s*:|data\s*:\s*text/html|\bon[a-z]+\s*=)")
+# Free text is plain text everywhere: what could hide, reorder or execute is refused rather than escaped.
+# Characters: C0 and C1 controls (DEL too), bidi embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060, U+FEFF), line and paragraph separators.
+_HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200d\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
+_MARKUP = re.compile(r"[<>]|(?i:(?:java|vb)script\s*:|data\s*:\s*text/html|\bon[a-z]+\s*=)")
 
 
 def normalise_email(raw: str) -> str:
@@ -46,14 +57,24 @@ def check_password(password: str) -> None:
         raise ValidationFailed(f"Invalid password: must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")
 
 
+def plain_text_problem(value: str) -> str | None:
+    """Why `value` is not plain text (control, bidi or zero-width characters, markup), or None. Checked
+    anywhere in the value, even where trimming would drop it: a CR/LF is never silently accepted."""
+    if _HIDDEN_CHARACTERS.search(value):
+        return "control, bidi and zero-width characters are not allowed"
+    if _MARKUP.search(value):
+        return "markup is not allowed"
+    return None
+
+
 def check_plain_text(value: str, field: str, max_length: int = COMPANY_MAX) -> str:
-    """Return trimmed text, refusing empty, overlong, markup or control characters (anywhere, even
-    where trimming would drop them: a CR/LF is never silently accepted)."""
-    text = value.strip()
+    """Return the text NFC-normalised and trimmed, refusing what `plain_text_problem` names, empty or overlong."""
+    problem = plain_text_problem(value)
+    if problem is not None:
+        raise ValidationFailed(f"Invalid {field}: {problem}")
+    text = unicodedata.normalize("NFC", value).strip()
     if not 1 <= len(text) <= max_length:
         raise ValidationFailed(f"Invalid {field}: must be 1 to {max_length} characters")
-    if _UNSAFE_TEXT.search(value):
-        raise ValidationFailed(f"Invalid {field}: markup and control characters are not allowed")
     return text
 
 
@@ -123,6 +144,37 @@ class Account:
     password_hash: str | None = None
     card: CardOnFile | None = None
     status: str = "active"
+    # Money the account may spend beyond its balance (set by an admin), and the worst case of its calls in
+    # flight (routed, not ended). Accounts stored before these existed read them as 0 (no rewrite needed).
+    credit_limit: Decimal = Decimal("0.00")
+    held: Decimal = Decimal("0.00")
+    # Sessions (refresh-token families, access tokens) started before this are revoked: set by a suspension.
+    sessions_valid_after: datetime | None = None
+
+    @property
+    def available(self) -> Decimal:
+        """What the account can still commit: `balance + credit_limit - held`."""
+        return self.balance + self.credit_limit - self.held
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What every authenticated request checks of its account: the status, and since when sessions count."""
+
+    status: AccountStatus
+    sessions_valid_after: datetime | None = None
+
+
+def session_outlived(started_at: datetime, valid_after: datetime | None) -> bool:
+    """Whether a session (a refresh-token family, by its start) was revoked by a later suspension."""
+    return valid_after is not None and started_at < valid_after
+
+
+def token_outlived(issued_at: datetime, valid_after: datetime | None) -> bool:
+    """Whether an access token was revoked by a suspension. Its `iat` has whole seconds only, so a token is
+    revoked when issued in an earlier second than the suspension: one issued after a reactivation in the
+    same second stays valid (one issued in that second before the suspension survives a reactivation too)."""
+    return valid_after is not None and issued_at < valid_after.replace(microsecond=0)
 
 
 @dataclass(frozen=True, slots=True)

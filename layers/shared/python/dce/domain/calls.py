@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from dce.domain.errors import InvalidState
+from dce.domain.errors import InvalidState, ValidationFailed
 from dce.domain.phone import PhoneNumber
 
 
@@ -41,6 +41,21 @@ TRANSITIONS: dict[CallStatus, frozenset[CallStatus]] = {
     S.BUSY: frozenset(),
 }
 
+# The most a call can be billed for, in seconds (`max_duration` of POST /calls): routing holds the buyer's worst
+# case over it, completion bills at most it.
+MAX_DURATION_RANGE = (1, 14400)
+DEFAULT_MAX_DURATION = 1800
+# Statuses in which a routed call holds its buyer's money (its worst case): from routing until it ends.
+HOLDING = frozenset({S.QUEUED, S.RINGING, S.IN_PROGRESS})
+
+
+def check_max_duration(seconds: int) -> int:
+    low, high = MAX_DURATION_RANGE
+    if not low <= seconds <= high:
+        raise ValidationFailed(f"Invalid max_duration: must be {low} to {high} seconds")
+    return seconds
+
+
 # Transitions a client may request through PATCH /calls/{id}/status. `queued` is reached only by
 # routing and `completed` only by POST /complete, because both carry money and a seller.
 CLIENT_SETTABLE: frozenset[CallStatus] = frozenset(
@@ -48,12 +63,32 @@ CLIENT_SETTABLE: frozenset[CallStatus] = frozenset(
 )
 
 
+# Where a client gets the statuses it may not PATCH.
+SET_BY: dict[CallStatus, str] = {S.QUEUED: "POST /calls/{id}/route", S.COMPLETED: "POST /calls/{id}/complete"}
+
+
+def allowed_next(current: CallStatus) -> str:
+    """The next states of `current` for a message, in the machine's order, each reserved one with its endpoint:
+    "queued (by POST /calls/{id}/route), failed, canceled"; "none: the call is finished" for a final state."""
+    options = [f"{s} (by {SET_BY[s]})" if s in SET_BY else str(s) for s in CallStatus if s in TRANSITIONS[current]]
+    return ", ".join(options) or "none: the call is finished"
+
+
 def check_transition(current: CallStatus, target: CallStatus) -> None:
     """Raise `InvalidState` naming the allowed next states unless current → target is allowed."""
-    allowed = TRANSITIONS[current]
-    if target not in allowed:
-        options = ", ".join(sorted(allowed)) or "none (final state)"
-        raise InvalidState(f"Cannot change call status from {current} to {target}; allowed: {options}")
+    if target not in TRANSITIONS[current]:
+        raise InvalidState(f"Cannot change call status from {current} to {target}; allowed: {allowed_next(current)}")
+
+
+def check_status_change(current: CallStatus, target: CallStatus) -> None:
+    """PATCH /calls/{id}/status: a transition of the machine to a client-settable status, else `InvalidState`
+    listing the allowed next states (and, for `queued` or `completed`, the endpoint that sets it)."""
+    if target in TRANSITIONS[current] and target in CLIENT_SETTABLE:
+        return
+    reserved = f" ({target} is set by {SET_BY[target]})" if target in SET_BY else ""
+    raise InvalidState(
+        f"Cannot change call status from {current} to {target}{reserved}; allowed: {allowed_next(current)}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +114,16 @@ class Call:
     cost: Decimal | None = None
     billing_model: str | None = None  # copied from the auction when the call is routed
     min_duration: int | None = None
+    max_duration: int = DEFAULT_MAX_DURATION
+    billed_duration: int | None = None  # min(duration, max_duration), set on completion
+    # The buyer's money held for this call from routing until it ends (its worst-case cost). None for a call
+    # never routed, and for calls routed before holds existed (they are billed without one).
+    hold: Decimal | None = None
+
+    @property
+    def open_hold(self) -> Decimal:
+        """What this call holds of its buyer's money right now (0 once it has ended)."""
+        return self.hold if self.hold is not None and self.status in HOLDING else Decimal("0.00")
 
     def transitioned(self, target: CallStatus, now: datetime) -> Call:
         """Return this call moved to `target`, stamping start/end times; raise when not allowed."""
@@ -88,8 +133,10 @@ class Call:
         end = now if terminal and self.end_time is None else self.end_time
         return replace(self, status=target, updated_at=now, start_time=start, end_time=end)
 
-    def routed(self, seller_id: str, amount: Decimal, billing_model: str, min_duration: int, now: datetime) -> Call:
-        """pending → queued, to the auction's winner."""
+    def routed(
+        self, seller_id: str, amount: Decimal, billing_model: str, min_duration: int, hold: Decimal, now: datetime
+    ) -> Call:
+        """pending → queued, to the auction's winner, holding `hold` of the buyer's money."""
         moved = self.transitioned(CallStatus.QUEUED, now)
         return replace(
             moved,
@@ -97,11 +144,14 @@ class Call:
             winning_bid_amount=amount,
             billing_model=billing_model,
             min_duration=min_duration,
+            hold=hold,
         )
 
-    def completed(self, duration: int, cost: Decimal, now: datetime) -> Call:
-        """in_progress → completed, with what it cost."""
-        return replace(self.transitioned(CallStatus.COMPLETED, now), duration=duration, cost=cost)
+    def completed(self, duration: int, billed_duration: int, cost: Decimal, now: datetime) -> Call:
+        """in_progress → completed, with the duration reported, the duration billed and what it cost."""
+        return replace(
+            self.transitioned(CallStatus.COMPLETED, now), duration=duration, billed_duration=billed_duration, cost=cost
+        )
 
     def is_visible_to(self, account_id: str, is_admin: bool) -> bool:
         """Buyers see their own calls, sellers the calls routed to them, admins all."""

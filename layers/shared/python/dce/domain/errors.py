@@ -46,6 +46,17 @@ class InvalidCredentials(DomainError):
     default_message = "Invalid email or password"
 
 
+class AccountSuspended(DomainError):
+    """A credential (access token, refresh token, API key) of a suspended account: refused (401)."""
+
+    code = "ACCOUNT_SUSPENDED"
+    default_message = "This account is suspended"
+
+
+class SuspendedAccountLogin(AccountSuspended):
+    """The right password of a suspended account: the same code, but the caller did authenticate (403)."""
+
+
 class InsufficientFunds(DomainError):
     code = "INSUFFICIENT_FUNDS"
     default_message = "Insufficient funds: the account balance is below zero"

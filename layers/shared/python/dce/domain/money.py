@@ -11,6 +11,16 @@ CENT = Decimal("0.01")
 CURRENCY = "USD"
 
 
+def decimal_places(amount: Decimal) -> int:
+    """The decimal places a finite amount needs, counted exactly (no context, no rounding): 10 → 0,
+    10.50 → 1, 0.00999999999999999999 → 20. `normalize()` would round to the context's 28 digits first."""
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError("not a finite amount")
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return 0 if trailing_zeros == len(digits) else max(0, -(exponent + trailing_zeros))
+
+
 def to_cents(value: Decimal | int | str) -> Decimal:
     """Quantize an exact amount to 2 places; refuse more precision than a cent, NaN and infinities."""
     try:

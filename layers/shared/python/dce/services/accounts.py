@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ from dce.services.api_keys import ApiKeyService
 from dce.services.retry import backoff
 
 MAX_CREDIT = Decimal("1000000.00")
+ACCOUNT_STATUSES = ("active", "suspended")
 RETRIES = 8
 
 
@@ -121,6 +122,36 @@ class AccountService:
             )
             try:
                 return self._repo.post_entry(account, entry)
+            except Conflict:
+                backoff(attempt)
+        raise Conflict()
+
+    def change(self, account_id: str, credit_limit: Decimal | None, status: str | None) -> Account:
+        """An admin's change of an account's credit limit and/or status (only the fields given), atomically.
+
+        A credit limit may not drop below what the account has already committed (its holds beyond its
+        balance): `balance >= -credit_limit` must hold at every moment, also when those calls are billed."""
+        if credit_limit is not None:
+            credit_limit = to_cents(credit_limit)
+            if not Decimal("0.00") <= credit_limit <= MAX_CREDIT:
+                raise ValidationFailed(f"Invalid credit_limit: must be between 0 and {MAX_CREDIT}")
+        if status is not None and status not in ACCOUNT_STATUSES:
+            raise ValidationFailed("Invalid status: must be active or suspended")
+        for attempt in range(RETRIES):
+            account = self.get(account_id)
+            changed = replace(
+                account,
+                credit_limit=account.credit_limit if credit_limit is None else credit_limit,
+                status=account.status if status is None else status,
+                updated_at=self._clock.now(),
+            )
+            if changed.available < 0 < account.credit_limit - changed.credit_limit:
+                raise Conflict(
+                    f"credit_limit cannot go below {account.held - account.balance:.2f}: the account has "
+                    "that much committed beyond its balance in calls in flight"
+                )
+            try:
+                return self._repo.save_settings(account, changed)
             except Conflict:
                 backoff(attempt)
         raise Conflict()

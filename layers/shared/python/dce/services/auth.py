@@ -1,5 +1,10 @@
 """Log-in and refresh-token rotation. A reused refresh token revokes its whole family; failed log-ins are
-limited per email and per client IP (brute force)."""
+limited per email and per client IP (brute force); a suspended account can neither log in nor refresh.
+
+The failure limit is exact under concurrency: each log-in first reserves an attempt on its email's and its
+IP's counters (a conditional increment, refused at the limit), and only then checks the password; a right
+password gives the reservation back. So at most `limit` passwords are ever checked in a window, however many
+guesses arrive at once (reading the counters and counting afterwards let every concurrent guess through)."""
 
 from __future__ import annotations
 
@@ -8,8 +13,15 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from dce.domain.accounts import Account, normalise_email
-from dce.domain.errors import InvalidCredentials, RateLimited, Unauthorized, ValidationFailed
+from dce.domain.accounts import Account, AccountStatus, normalise_email, session_outlived
+from dce.domain.errors import (
+    AccountSuspended,
+    InvalidCredentials,
+    RateLimited,
+    SuspendedAccountLogin,
+    Unauthorized,
+    ValidationFailed,
+)
 from dce.domain.principal import Principal
 from dce.ports import AccountRepo, Clock, Counters, IdGen, PasswordHasher, SessionRepo
 from dce.services.tokens import TokenCodec
@@ -50,34 +62,46 @@ class AuthService:
         self._dummy_hash: str | None = None
 
     def login(self, email: str, password: str, source_ip: str | None = None) -> TokenPair:
+        """Tokens for the right password of an active account. InvalidCredentials (counted as a failure) for
+        anything else, RateLimited once the email or the IP has used up its failures in this window, and
+        SuspendedAccountLogin (403) for the right password of a suspended account (so only someone who knows
+        the password learns of the suspension)."""
         try:
             email = normalise_email(email)
         except ValidationFailed as exc:
             raise InvalidCredentials() from exc
-        counted = self._refuse_if_throttled(email, source_ip)
+        reserved = self._reserve_attempt(email, source_ip)  # kept (a failure) unless the password is right
         account = self._accounts.find_by_email(email)
-        if account is None or account.password_hash is None or account.status != "active":
+        if account is None or account.password_hash is None:
             self._verify_dummy(password)  # same cost whether or not the email exists
-            self._count_failure(counted)
             raise InvalidCredentials()
         if not self._hasher.verify(account.password_hash, password):
-            self._count_failure(counted)
             raise InvalidCredentials()
+        self._release(reserved)
+        if account.status != AccountStatus.ACTIVE:
+            raise SuspendedAccountLogin()
         family_id = self._ids.new_id()
         token_id = self._ids.new_id()
-        expires = self._clock.now() + timedelta(seconds=self._codec.refresh_ttl)
-        self._sessions.start(family_id, account.id, token_id, expires)
+        now = self._clock.now()
+        self._sessions.start(family_id, account.id, token_id, now + timedelta(seconds=self._codec.refresh_ttl), now)
         return self._pair(account, family_id, token_id)
 
     def refresh(self, refresh_token: str) -> TokenPair:
+        """A new pair for the current refresh token of a live family. A suspended account's token: 401
+        ACCOUNT_SUSPENDED (its family revoked). A reused token revokes its family (theft), and a family started
+        before the account's last suspension stays revoked after a reactivation: both 401 UNAUTHORIZED."""
         claims = self._codec.verify_refresh(refresh_token)
-        new_token_id = self._ids.new_id()
-        if not self._sessions.rotate(claims.family_id, claims.token_id, new_token_id):
-            # Either the family is revoked or this token was already used: treat as theft.
+        account = self._accounts.get(claims.account_id)
+        if account is None:
             self._sessions.revoke(claims.family_id)
             raise Unauthorized("Refresh token is no longer valid")
-        account = self._accounts.get(claims.account_id)
-        if account is None or account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
+            self._sessions.revoke(claims.family_id)
+            raise AccountSuspended()
+        new_token_id = self._ids.new_id()
+        started_at = self._sessions.rotate(claims.family_id, claims.token_id, new_token_id)
+        if started_at is None or session_outlived(started_at, account.sessions_valid_after):
+            # Revoked, reused (treated as theft) or ended by a suspension: the whole family goes.
             self._sessions.revoke(claims.family_id)
             raise Unauthorized("Refresh token is no longer valid")
         return self._pair(account, claims.family_id, new_token_id)
@@ -91,28 +115,28 @@ class AuthService:
             expires_in=self._codec.access_ttl,
         )
 
-    def _refuse_if_throttled(self, email: str, source_ip: str | None) -> dict[str, int]:
-        """RateLimited while the email or the IP has used up its failures in this window (the same answer
-        for every email, so it tells nothing about accounts); else the counter keys with their limits."""
+    def _reserve_attempt(self, email: str, source_ip: str | None) -> list[str]:
+        """Reserve one attempt on the email's and the IP's counters of this window, before any password is
+        checked: RateLimited while either is at its limit (the same answer for every email, so it tells nothing
+        about accounts). Returns the reserved keys; an attempt that fails keeps them (it is a failure)."""
         if self._failures is None:
-            return {}
+            return []
         now = self._clock.now().timestamp()
         window = int(now // self._limits.window_seconds)
         email_hash = hashlib.sha256(email.encode()).hexdigest()[:32]  # no addresses in the counters table
         limits = {f"login#email#{email_hash}#{window}": self._limits.per_email}
         if source_ip:
             limits[f"login#ip#{source_ip}#{window}"] = self._limits.per_ip
-        counts = self._failures.read(list(limits))
-        if any(counts[key] >= limit for key, limit in limits.items()):
+        expires = (window + 2) * self._limits.window_seconds
+        if not self._failures.reserve(limits, expires):
             window_end = (window + 1) * self._limits.window_seconds
             raise RateLimited(math.ceil(window_end - now), "Too many failed log-ins: retry later")
-        return limits
+        return list(limits)
 
-    def _count_failure(self, counted: dict[str, int]) -> None:
-        if self._failures is not None and counted:
-            now = self._clock.now().timestamp()
-            expires = (int(now // self._limits.window_seconds) + 2) * self._limits.window_seconds
-            self._failures.increment(list(counted), expires)
+    def _release(self, reserved: list[str]) -> None:
+        """The password was right: the attempt is not a failure."""
+        if self._failures is not None and reserved:
+            self._failures.release(reserved)
 
     def _verify_dummy(self, password: str) -> None:
         if self._dummy_hash is None:

@@ -93,6 +93,8 @@ class BidProfileService:
         facts = call_facts(call, self._state_of)
         placed = 0
         for profile in self._repo.active():
+            if profile.seller_id == auction.buyer_id:  # an account never bids on its own auction
+                continue
             amount = profile.auto_bid_for(facts)
             if amount is None or amount < auction.reserve_price:
                 continue

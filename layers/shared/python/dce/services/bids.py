@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from dce.domain.auctions import Bid, BidStatus, check_bid_amount
-from dce.domain.errors import AuctionClosed, AuctionNotFound, BidBelowReserve, BidNotFound, Conflict
+from dce.domain.errors import AuctionClosed, AuctionNotFound, BidBelowReserve, BidNotFound, Conflict, Forbidden
 from dce.domain.pages import Page
 from dce.domain.principal import Principal
 from dce.ports import AuctionRepo, BusinessMetrics, Clock, IdGen, Uncounted
@@ -33,6 +33,8 @@ class BidService:
             auction = self._auctions.get(auction_id)
             if auction is None:
                 raise AuctionNotFound()
+            if auction.buyer_id == seller.account_id:  # whatever its role: no one bids up its own call
+                raise Forbidden("An account cannot bid on its own auction")
             now = self._clock.now()
             if not auction.accepts_bids_at(now):
                 raise AuctionClosed()

@@ -6,9 +6,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dce.domain.accounts import Account, LedgerEntry, LedgerType, Role
+from dce.domain.accounts import Account, Role
 from dce.domain.auctions import BillingModel, call_cost
-from dce.domain.calls import CLIENT_SETTABLE, Call, CallStatus, Direction
+from dce.domain.billing import bill_call, billed_duration, place_hold, release_hold, worst_case_cost
+from dce.domain.calls import (
+    DEFAULT_MAX_DURATION,
+    HOLDING,
+    Call,
+    CallStatus,
+    Direction,
+    check_max_duration,
+    check_status_change,
+)
 from dce.domain.errors import (
     AccountNotFound,
     CallNotFound,
@@ -38,6 +47,7 @@ class NewCall:
     direction: Direction = Direction.OUTBOUND
     call_type: str | None = None
     keywords: tuple[str, ...] = ()
+    max_duration: int = DEFAULT_MAX_DURATION
 
 
 class CallService:
@@ -61,11 +71,12 @@ class CallService:
     def create(self, caller: Principal, new: NewCall) -> Call:
         from_number = PhoneNumber.parse(new.from_number, "from number")
         to_number = PhoneNumber.parse(new.to_number, "to number")
+        max_duration = check_max_duration(new.max_duration)
         account = self._accounts.get(caller.account_id)
         if account is None:
             raise AccountNotFound()
-        if account.balance < 0:
-            raise InsufficientFunds()
+        if account.available <= 0:  # nothing left to hold for a route: refuse before anything is written
+            raise InsufficientFunds("Insufficient funds: nothing is available (balance + credit limit - held)")
         # DNC, TCPA hours, geography and velocity, before anything about the call is written.
         self._compliance.screen(caller.account_id, new.direction, from_number, to_number)
         now = self._clock.now()
@@ -80,6 +91,7 @@ class CallService:
             updated_at=now,
             call_type=new.call_type,
             keywords=new.keywords,
+            max_duration=max_duration,
         )
         self._calls.put_new(call)
         self._metrics.call_created()
@@ -100,16 +112,24 @@ class CallService:
 
     def change_status(self, caller: Principal, call_id: str, target: CallStatus) -> Call:
         """Move a call along the status machine; of concurrent changes only one wins."""
-        if target not in CLIENT_SETTABLE:
-            how = "POST /calls/{id}/route" if target is CallStatus.QUEUED else "POST /calls/{id}/complete"
-            if target is CallStatus.PENDING:
-                raise InvalidState("A call cannot be moved back to pending")
-            raise InvalidState(f"Status {target} is set by {how}, not by a status update")
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES + 5):
             call = self._owned(caller, call_id)
+            check_status_change(call.status, target)  # client-settable only; the message lists the allowed ones
             updated = call.transitioned(target, self._clock.now())
-            if self._calls.save_transition(updated, expected=call.status):
-                return updated
+            if updated.status in HOLDING or not call.open_hold:
+                if self._calls.save_transition(updated, expected=call.status):
+                    return updated
+                continue
+            # The call ends without a bill: its hold goes back to the buyer in the same transaction.
+            try:
+                release = release_hold(self._account(call.buyer_id), call.open_hold)
+                self._billing.commit(updated, call.status, (release,), ())
+            except InvalidState:
+                continue  # another change of the call won: read it again
+            except Conflict:  # the buyer's account changed since we read it
+                backoff(attempt)
+                continue
+            return updated
         raise InvalidState("The call changed concurrently; read it again")
 
     def _owned(self, caller: Principal, call_id: str) -> Call:
@@ -132,12 +152,28 @@ class CallService:
         winner = auction.winning_bid
         if winner is None:
             raise NoBidsAvailable()
-        routed = call.routed(
-            winner.seller_id, winner.amount, auction.billing_model.value, auction.min_duration, self._clock.now()
-        )
-        if not self._calls.save_transition(routed, expected=CallStatus.PENDING):
-            raise InvalidState("The call was routed concurrently")
-        return routed
+        hold = worst_case_cost(winner.amount, auction.billing_model, call.max_duration)
+        for attempt in range(RETRIES + 5):
+            # The buyer's worst case is held in the same transaction that routes: 402 if it does not fit, and
+            # then nothing changed (the call stays pending, routable after a top-up).
+            move = place_hold(self._account(call.buyer_id), hold)
+            routed = call.routed(
+                winner.seller_id,
+                winner.amount,
+                auction.billing_model.value,
+                auction.min_duration,
+                hold,
+                self._clock.now(),
+            )
+            try:
+                self._billing.commit(routed, CallStatus.PENDING, (move,), ())
+            except InvalidState as error:
+                raise InvalidState("The call was routed concurrently") from error
+            except Conflict:  # the buyer's balance or holds changed since we read them (another route, a credit)
+                backoff(attempt)
+                continue
+            return routed
+        raise Conflict()
 
     def complete(self, caller: Principal, call_id: str, duration: int) -> Call:
         """in_progress → completed: the buyer pays and the seller is paid, atomically and once."""
@@ -147,26 +183,31 @@ class CallService:
             call = self._owned(caller, call_id)
             if call.status is not CallStatus.IN_PROGRESS or call.seller_id is None:
                 raise InvalidState(f"Only an in-progress call can be completed; this call is {call.status}")
-            buyer, seller = self._account(call.buyer_id), self._account(call.seller_id)
+            buyer = self._account(call.buyer_id)
+            seller = buyer if call.seller_id == buyer.id else self._account(call.seller_id)
             model = BillingModel(call.billing_model or BillingModel.PER_MINUTE.value)
-            cost = call_cost(call.winning_bid_amount or Decimal("0"), duration, model, call.min_duration or 0)
+            billed = billed_duration(duration, call.max_duration)
+            cost = call_cost(call.winning_bid_amount or Decimal("0"), billed, model, call.min_duration or 0)
             now = self._clock.now()
-            charge = payout = None
-            if cost > 0:
-                charge = LedgerEntry(
-                    self._ids.new_id(), buyer.id, LedgerType.CHARGE, -cost, buyer.balance - cost, now, call_id=call.id
-                )
-                payout = LedgerEntry(
-                    self._ids.new_id(), seller.id, LedgerType.PAYOUT, cost, seller.balance + cost, now, call_id=call.id
-                )
-            completed = call.completed(duration, cost, now)
+            bill = bill_call(
+                buyer,
+                seller,
+                cost=cost,
+                hold=call.open_hold,
+                call_id=call.id,
+                entry_ids=(self._ids.new_id(), self._ids.new_id()),
+                now=now,
+            )
+            completed = call.completed(duration, billed, bill.cost, now)
             try:
-                self._billing.settle_call(completed, buyer, seller, charge, payout)
+                self._billing.commit(completed, CallStatus.IN_PROGRESS, bill.moves, bill.entries)
+            except InvalidState as error:
+                raise InvalidState("Only an in-progress call can be completed; it changed concurrently") from error
             except Conflict:  # a balance changed since we read it: read again
                 backoff(attempt)
                 continue
-            if cost > 0:  # a free call (no ledger entries) is completed, not billed
-                self._metrics.call_billed(cost)
+            if bill.cost > 0:  # a free call (no ledger entries) is completed, not billed
+                self._metrics.call_billed(bill.cost)
             return completed
         raise Conflict()
 

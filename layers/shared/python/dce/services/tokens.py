@@ -23,6 +23,13 @@ _REQUIRED = ["exp", "iat", "sub", "iss", "aud", "jti"]
 
 
 @dataclass(frozen=True, slots=True)
+class AccessClaims:
+    principal: Principal
+    issued_at: datetime  # `iat`: whole seconds
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshClaims:
     account_id: str
     family_id: str
@@ -65,14 +72,21 @@ class TokenCodec:
 
     def verify_access_until(self, token: str) -> tuple[Principal, datetime]:
         """The caller of a valid access token, and when the token expires (its `exp`)."""
+        claims = self.verify_access_claims(token)
+        return claims.principal, claims.expires_at
+
+    def verify_access_claims(self, token: str) -> AccessClaims:
+        """The caller of a valid access token, when it was issued (`iat`) and when it expires (`exp`)."""
         claims = self._decode(token, JWT_AUDIENCE)
         if "typ" in claims:  # refresh tokens (and anything else typed) are not access tokens
             raise Unauthorized("Invalid token")
         try:
             role = Role(str(claims.get("role")))
-        except ValueError as exc:
+            issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
             raise Unauthorized("Invalid token") from exc
-        return Principal(account_id=str(claims["sub"]), role=role), datetime.fromtimestamp(int(claims["exp"]), UTC)
+        principal = Principal(account_id=str(claims["sub"]), role=role)
+        return AccessClaims(principal, issued_at, datetime.fromtimestamp(int(claims["exp"]), UTC))
 
     def verify_refresh(self, token: str) -> RefreshClaims:
         claims = self._decode(token, REFRESH_AUDIENCE)

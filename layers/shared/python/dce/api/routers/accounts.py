@@ -12,6 +12,7 @@ from dce.api.app import caller
 from dce.api.ids import parse_uuid
 from dce.api.params import Cursor, Limit, client_ip, page_response, page_start
 from dce.api.schemas.accounts import (
+    AccountChangeIn,
     AccountOut,
     AdminUserIn,
     ApiKeyIn,
@@ -28,7 +29,7 @@ from dce.api.schemas.accounts import (
 )
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
-from dce.domain.accounts import Role
+from dce.domain.accounts import AccountStatus, Role
 from dce.domain.pages import DEFAULT_LIMIT
 from dce.services.accounts import NewAccount
 
@@ -60,7 +61,7 @@ def sign_up(body: SignUpIn) -> Response[AccountOut]:
     return Response(201, JSON, AccountOut.of(account, api_key))
 
 
-@router.post("/auth/login", tags=["auth"], responses=error_docs(400, 401))
+@router.post("/auth/login", tags=["auth"], responses=error_docs(400, 401, 403))
 def login(body: LoginIn) -> TokensOut:
     pair = services().auth.login(body.email, body.password, client_ip(router))
     return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
@@ -79,7 +80,7 @@ def profile() -> AccountOut:
 
 @router.get("/account/balance", tags=["accounts"], responses=error_docs(401))
 def balance() -> BalanceOut:
-    return BalanceOut(balance=services().accounts.get(caller(router).account_id).balance)
+    return BalanceOut.of(services().accounts.get(caller(router).account_id))
 
 
 @router.get("/transactions", tags=["accounts"], responses=error_docs(400, 401))
@@ -115,6 +116,17 @@ def list_users(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[
 def create_user(body: AdminUserIn) -> Response[AccountOut]:
     account, api_key = services().accounts.create(_new_account(body))
     return Response(201, JSON, AccountOut.of(account, api_key))
+
+
+@router.patch("/admin/accounts/<id>", tags=["admin"], responses=error_docs(400, 401, 403, 404, 409))
+def change_account(id: Annotated[str, Path(max_length=64)], body: AccountChangeIn) -> AccountOut:
+    account_id = parse_uuid(id)
+    if body.status is None:
+        return AccountOut.of(services().accounts.change(account_id, body.credit_limit, None))
+    if body.credit_limit is not None:
+        services().accounts.change(account_id, body.credit_limit, None)
+    # A suspension revokes the account's sessions and closes its WebSockets (issue 14: dce.services.suspension).
+    return AccountOut.of(services().suspension.set_status(account_id, AccountStatus(body.status)))
 
 
 @router.post("/admin/accounts/<id>/credit", tags=["admin"], responses=error_docs(400, 401, 403, 404))

@@ -25,7 +25,12 @@ CallId = Annotated[str, Path(max_length=64)]
 @router.post("/calls", tags=["calls"], responses=error_docs(400, 401, 402, 403, 503, success=201))
 def create_call(body: CreateCallIn) -> Response[CallOut]:
     new = NewCall(
-        body.from_number, body.to_number, Direction(body.direction), body.call_type, tuple(body.keywords or ())
+        body.from_number,
+        body.to_number,
+        Direction(body.direction),
+        body.call_type,
+        tuple(body.keywords or ()),
+        body.max_duration,
     )
     call = services().calls.create(caller(router), new)
     return Response(201, content_types.APPLICATION_JSON, CallOut.of(call))
@@ -42,16 +47,16 @@ def get_call(id: CallId) -> CallOut:
     return CallOut.of(services().calls.get(caller(router), parse_uuid(id)))
 
 
-@router.patch("/calls/<id>/status", tags=["calls"], responses=error_docs(400, 401, 403, 404))
+@router.patch("/calls/<id>/status", tags=["calls"], responses=error_docs(400, 401, 403, 404, 409))
 def change_status(id: CallId, body: StatusIn) -> CallOut:
     return CallOut.of(services().calls.change_status(caller(router), parse_uuid(id), body.status))
 
 
-@router.post("/calls/<id>/route", tags=["calls"], responses=error_docs(400, 401, 403, 404))
+@router.post("/calls/<id>/route", tags=["calls"], responses=error_docs(400, 401, 402, 403, 404, 409))
 def route_call(id: CallId) -> CallOut:
     return CallOut.of(services().calls.route(caller(router), parse_uuid(id)))
 
 
-@router.post("/calls/<id>/complete", tags=["calls"], responses=error_docs(400, 401, 403, 404))
+@router.post("/calls/<id>/complete", tags=["calls"], responses=error_docs(400, 401, 403, 404, 409))
 def complete_call(id: CallId, body: CompleteCallIn) -> CallOut:
     return CallOut.of(services().calls.complete(caller(router), parse_uuid(id), body.duration))

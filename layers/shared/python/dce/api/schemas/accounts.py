@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-from dce.api.schemas.common import MoneyOut, Timestamp
+from dce.api.schemas.common import PLAIN_TEXT, Money, MoneyOut, Timestamp
 from dce.domain.accounts import Account, ApiKey, LedgerEntry
 from dce.domain.money import CURRENCY
 
@@ -22,7 +22,7 @@ class PaymentInfoIn(BaseModel):
 class SignUpIn(BaseModel):
     email: str = Field(min_length=3, max_length=254)
     password: str | None = Field(default=None, min_length=12, max_length=128, repr=False)
-    company_name: str = Field(min_length=1, max_length=200)
+    company_name: Annotated[str, StringConstraints(min_length=1, max_length=200), PLAIN_TEXT]
     type: Literal["buyer", "seller", "admin"]
     payment_info: PaymentInfoIn | None = None
 
@@ -41,12 +41,19 @@ class RefreshIn(BaseModel):
 
 
 class ApiKeyIn(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), PLAIN_TEXT] | None = None
 
 
 class CreditIn(BaseModel):
-    amount: Decimal = Field(gt=0, le=Decimal("1000000.00"), decimal_places=2)
-    reason: str = Field(min_length=1, max_length=200)
+    amount: Annotated[Decimal, Money(ge=Decimal("0.01"), le=Decimal("1000000.00"))]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200), PLAIN_TEXT]
+
+
+class AccountChangeIn(BaseModel):
+    """PATCH /admin/accounts/{id}: only the fields given change."""
+
+    credit_limit: Annotated[Decimal, Money(ge=Decimal("0.00"), le=Decimal("1000000.00"))] | None = None
+    status: Literal["active", "suspended"] | None = None
 
 
 class PaymentInfoOut(BaseModel):
@@ -61,11 +68,16 @@ class AccountOut(BaseModel):
     company_name: str
     type: str
     balance: MoneyOut
+    credit_limit: MoneyOut
+    status: Literal["active", "suspended"]
     currency: str = CURRENCY
     payment_info: PaymentInfoOut | None = None
     created_at: Timestamp
     updated_at: Timestamp
-    api_key: str | None = Field(default=None, description="Only in the sign-up response of an account without password")
+    api_key: str | None = Field(
+        default=None,
+        description="Only in the sign-up response of an account without password; null in a replay of it",
+    )
 
     @classmethod
     def of(cls, account: Account, api_key: str | None = None) -> AccountOut:
@@ -76,6 +88,8 @@ class AccountOut(BaseModel):
             company_name=account.company_name,
             type=account.role.value,
             balance=account.balance,
+            credit_limit=account.credit_limit,
+            status="suspended" if account.status == "suspended" else "active",
             payment_info=PaymentInfoOut(card_number=card.masked, brand=card.brand, expiry=card.expiry)
             if card
             else None,
@@ -94,7 +108,19 @@ class TokensOut(BaseModel):
 
 class BalanceOut(BaseModel):
     balance: MoneyOut
+    held: MoneyOut = Field(description="The worst case of the account's calls in flight (routed, not ended)")
+    available: MoneyOut = Field(description="balance + credit_limit - held: what routing can still hold")
+    credit_limit: MoneyOut
     currency: str = CURRENCY
+
+    @classmethod
+    def of(cls, account: Account) -> BalanceOut:
+        return cls(
+            balance=account.balance,
+            held=account.held,
+            available=account.available,
+            credit_limit=account.credit_limit,
+        )
 
 
 class TransactionOut(BaseModel):
@@ -130,7 +156,8 @@ class ApiKeyOut(BaseModel):
 
 
 class NewApiKeyOut(ApiKeyOut):
-    api_key: str
+    # Always a string in the creating response; null in a replay of it (Idempotency-Key): never shown twice.
+    api_key: str | None = Field(description="The secret, shown once; null when this response is a replay")
 
 
 class HealthOut(BaseModel):

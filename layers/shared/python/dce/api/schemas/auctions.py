@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from dce.api.schemas.common import MoneyOut, Timestamp
-from dce.domain.auctions import Auction, Bid
+from dce.api.schemas.common import Money, MoneyOut, Timestamp
+from dce.domain.auctions import MAX_BID, MIN_BID, Auction, Bid
 from dce.services.auctions import AuctionView
 
 
 class CreateAuctionIn(BaseModel):
     call_id: str = Field(min_length=1, max_length=64)
-    reserve_price: Decimal = Field(default=Decimal("0.00"), le=Decimal("1000.00"), decimal_places=2)
+    # A negative reserve is refused as "Reserve price cannot be negative" (the contract's words: errors.py).
+    reserve_price: Annotated[Decimal, Money(ge=Decimal("0.00"), le=MAX_BID)] = Field(default=0, validate_default=True)
     duration: StrictInt = Field(default=30, ge=1, le=3600)
     billing_model: Literal["per_minute", "per_call"] = "per_minute"
     min_duration: StrictInt = Field(default=0, ge=0, le=86400)
@@ -22,7 +23,7 @@ class CreateAuctionIn(BaseModel):
 
 class PlaceBidIn(BaseModel):
     auction_id: str = Field(min_length=1, max_length=64)
-    amount: Decimal = Field(ge=Decimal("0.01"), le=Decimal("1000.00"), decimal_places=2)
+    amount: Annotated[Decimal, Money(ge=MIN_BID, le=MAX_BID)]
 
 
 class BidOut(BaseModel):

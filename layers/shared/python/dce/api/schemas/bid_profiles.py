@@ -7,12 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from dce.api.schemas.common import MoneyOut, Timestamp
-from dce.domain.bid_profiles import BidProfile
+from dce.api.schemas.common import PLAIN_TEXT, Money, MoneyOut, Timestamp
+from dce.domain.auctions import MAX_BID, MIN_BID
+from dce.domain.bid_profiles import MAX_BUDGET, BidProfile
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Word = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9 _.-]+$")]
+Word = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9 _.-]+$"), PLAIN_TEXT]
 
 
 class GeographyIn(BaseModel):
@@ -24,7 +25,7 @@ class CriteriaIn(BaseModel):
     geography: GeographyIn | None = None
     call_type: list[Word] | None = Field(default=None, max_length=20)
     keywords: list[Word] | None = Field(default=None, max_length=50)
-    max_budget: Decimal | None = Field(default=None, ge=0, le=Decimal("1000000.00"), decimal_places=2)
+    max_budget: Annotated[Decimal, Money(ge=Decimal("0.00"), le=MAX_BUDGET)] | None = None
 
     def as_patch(self) -> dict[str, object]:
         """Only the fields the client sent (so PUT can merge)."""
@@ -35,7 +36,7 @@ class CriteriaIn(BaseModel):
 
 
 class AutoBidIn(BaseModel):
-    amount: Decimal = Field(ge=Decimal("0.01"), le=Decimal("1000.00"), decimal_places=2)
+    amount: Annotated[Decimal, Money(ge=MIN_BID, le=MAX_BID)]
 
 
 class CreateProfileIn(BaseModel):

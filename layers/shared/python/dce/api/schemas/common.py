@@ -1,14 +1,20 @@
-"""Shared schema pieces: money on the wire, the error shape, pagination links."""
+"""Shared schema pieces: money and plain text on the wire, the error shape, pagination links."""
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, PlainSerializer
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from dce.adapters.items import ts
+from dce.domain.accounts import plain_text_problem
+from dce.domain.money import CENT, decimal_places
 
 if TYPE_CHECKING:  # the events function renders these schemas without loading Powertools' resolver
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -17,6 +23,69 @@ if TYPE_CHECKING:  # the events function renders these schemas without loading P
 # shortest representation (88.1, 1000.0), so no precision is lost on the wire.
 MoneyOut = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 Timestamp = Annotated[datetime, PlainSerializer(ts, return_type=str, when_used="json")]
+
+# Above this many digits before the point an amount is left unquantized (its bounds refuse it): quantizing
+# needs every digit within the decimal context's 28.
+_QUANTIZABLE = 26
+
+
+def _json_money(value: object) -> Decimal:
+    """A money field's value as the body parser gives it (`dce.api.json_body`): an int, or a Decimal read
+    from the request's text. A string, boolean, float or NaN/Infinity is refused, and so is a fraction of a
+    cent (never rounded)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
+        raise PydanticCustomError("money_type", "must be a JSON number such as 12.50, not a string or boolean")
+    amount = Decimal(value)
+    if decimal_places(amount) > 2:
+        raise PydanticCustomError("money_places", "must be whole cents: at most 2 decimal places")
+    return amount.quantize(CENT) if amount.adjusted() < _QUANTIZABLE else amount
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """Makes a `Decimal` request field money, bounds included: `Annotated[Decimal, Money(ge=..., le=...)]`
+    (optional: `Annotated[Decimal, Money(...)] | None`). Give the bounds here, not in `Field`: pydantic
+    cannot fold `Field` bounds into this type and documents them under names OpenAPI does not know.
+
+    On the wire: a JSON number (`10`, `10.5`, `10.50`) with at most 2 decimal places, read exactly; the
+    document says `type: number, multipleOf: 0.01` with the bounds. The value is a Decimal in cents."""
+
+    ge: Decimal | None = None
+    gt: Decimal | None = None
+    le: Decimal | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        bounded = core_schema.decimal_schema(ge=self.ge, gt=self.gt, le=self.le)
+        return core_schema.no_info_before_validator_function(_json_money, bounded)
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        document: dict[str, Any] = {"type": "number", "multipleOf": 0.01}
+        for key, bound in (("minimum", self.ge), ("exclusiveMinimum", self.gt), ("maximum", self.le)):
+            if bound is not None:
+                document[key] = float(bound)
+        return document
+
+
+# Money in a request body, without bounds of its own (a bounded field: `Annotated[Decimal, Money(ge=..., le=...)]`).
+MoneyIn = Annotated[Decimal, Money()]
+
+
+def _plain_text(value: object) -> object:
+    """Free text: refused when `plain_text_problem` (the domain's rule) names something, else NFC-normalised
+    before the field's own limits apply. Anything but a string is left to the `str` type to refuse."""
+    if not isinstance(value, str):
+        return value
+    problem = plain_text_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("plain_text", problem)
+    return unicodedata.normalize("NFC", value)
+
+
+# Free text in a request body (names, reasons, call types, keywords), as the last metadata of the field's type:
+# `Annotated[str, StringConstraints(max_length=200), PLAIN_TEXT]`. Last, so that the constraints stay in the
+# document (pydantic cannot fold them into a validated type) and apply to the normalised text. Services check
+# the text again (`check_plain_text`) for callers other than HTTP.
+PLAIN_TEXT = BeforeValidator(_plain_text)
 
 
 class ErrorDetail(BaseModel):

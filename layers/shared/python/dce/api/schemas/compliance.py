@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from dce.api.schemas.common import Timestamp
+from dce.api.schemas.common import PLAIN_TEXT, Timestamp
 from dce.domain.compliance import (
     MAX_IMPORT_NUMBERS,
     REASON_MAX,
@@ -20,17 +31,28 @@ from dce.domain.errors import ValidationFailed
 from dce.services.compliance import DncStatus
 
 DncListName = Literal["internal", "federal", "state", "custom"]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=REASON_MAX)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=REASON_MAX), PLAIN_TEXT]
 HhMm = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 # An E.164 number is at most 16 characters; a list line holds one or more, plus separators.
 IMPORT_MAX_CHARS = MAX_IMPORT_NUMBERS * 24
+_DATE_TIME_START = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]")
+
+
+def _date_time_text(value: object) -> object:
+    """A time is RFC 3339 text: pydantic would also take a number (or numeric text) as Unix seconds."""
+    if not isinstance(value, str) or not _DATE_TIME_START.match(value):
+        raise PydanticCustomError("datetime_type", "must be an RFC 3339 date-time such as 2031-01-01T00:00:00Z")
+    return value
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class DncIn(BaseModel):
     phone_number: str = Field(min_length=1, max_length=32)
     reason: Reason
     list: DncListName = "internal"
-    expires_at: AwareDatetime | None = Field(default=None, description="RFC 3339; the listing lapses then")
+    expires_at: Rfc3339 | None = Field(default=None, description="RFC 3339; the listing lapses then")
 
 
 class DncImportIn(BaseModel):
@@ -41,7 +63,7 @@ class DncImportIn(BaseModel):
     )
     reason: Reason
     list: DncListName = "internal"
-    expires_at: AwareDatetime | None = None
+    expires_at: Rfc3339 | None = None
 
 
 class DncStatusOut(BaseModel):
@@ -100,8 +122,8 @@ class GeoRestrictionIn(BaseModel):
     """Exactly one of `state` (a US state code) or `country_code` (a calling code such as 44)."""
 
     state: str | None = Field(default=None, min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
-    country_code: int | None = Field(default=None, ge=1, le=999)
-    restricted: bool = True
+    country_code: StrictInt | None = Field(default=None, ge=1, le=999)
+    restricted: StrictBool = True
     reason: Reason
 
     @model_validator(mode="after")
