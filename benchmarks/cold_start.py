@@ -40,14 +40,15 @@ DYNAMODB = "from dce.adapters import aws; aws.dynamodb()"
 READY = {
     "accounts": "s = services(); s.accounts; s.auth; s.api_keys; s.cursors; " + DYNAMODB,
     "calls": "s = services(); s.calls; s.cursors; " + DYNAMODB,
-    # Opening an auction places automatic bids: the call's facts need phonenumbers.
-    "auctions": "s = services(); s.auctions; s.bid_profiles; s.cursors; import phonenumbers; " + DYNAMODB,
+    "auctions": "s = services(); s.auctions; s.cursors; " + DYNAMODB,
     "bids": "s = services(); s.bids; s.bid_profiles; s.cursors; " + DYNAMODB,
     "compliance": "s = services(); s.compliance; s.cursors; " + DYNAMODB,
     "auction_close": "s = services(); s.auctions; " + DYNAMODB,
     "authorizer": "s = services(); s.tokens; s.api_keys; " + DYNAMODB,
     "ws": "from dce.bootstrap import connections; connections(); " + DYNAMODB,
     "events": "from dce.bootstrap import events; events(); " + DYNAMODB,
+    # The automatic bids: the call's facts need phonenumbers.
+    "autobids": "s = services(); s.auto_bids; import phonenumbers; " + DYNAMODB,
 }
 
 PROBE = """

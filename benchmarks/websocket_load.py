@@ -49,6 +49,10 @@ def server_settings(workers: int) -> dict[str, str]:
     return {
         "DCE_WORKERS": str(workers),
         "DCE_CALLS_PER_HOUR": "1000000",  # the probe creates hundreds of calls for one buyer
+        # A load generator is one client: the local stack's test-mode limits (25/s) would refuse it.
+        "DCE_RATE_LIMIT_PER_SECOND": "100000",
+        "DCE_RATE_LIMIT_BURST": "100000",
+        "DCE_SIGNUPS_PER_IP": "100000",
         "DCE_PASSWORD_TIME_COST": "1",
         "DCE_PASSWORD_MEMORY_KIB": "1024",
     }

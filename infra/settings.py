@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal, get_args
 
@@ -74,6 +74,10 @@ class Settings:
     # reservation that leaves under 100 unreserved fails the deploy, so only prod (in its own account, quota
     # raised) reserves. Every area must be named when set.
     reserved_concurrency: dict[str, int] | None = None
+    # Concurrent batches per stream shard for a stream consumer (area name → 1..10; unnamed: 1). Records of one
+    # item stay in order; different auctions' automatic bids are placed side by side, so a burst of openings
+    # still gets its bids within seconds. Each batch in flight is a concurrent execution.
+    stream_parallelization: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -86,6 +90,8 @@ class Settings:
             raise ValueError("bids_per_hour must be at least 1")
         if self.reserved_concurrency is not None and min(self.reserved_concurrency.values(), default=1) < 1:
             raise ValueError("reserved_concurrency values must be at least 1 (0 would disable the function)")
+        if not all(1 <= factor <= 10 for factor in self.stream_parallelization.values()):
+            raise ValueError("stream_parallelization values must be 1 to 10 (Lambda's ParallelizationFactor)")
         if self.authorizer_cache_ttl_seconds != 0:
             raise ValueError("authorizer_cache_ttl_seconds must be 0: API keys must be revocable immediately")
 
@@ -181,17 +187,22 @@ ENVIRONMENTS: dict[EnvName, Settings] = {
         # account must hold nothing else (or have its quota raised first; README "Deploy"). Sized from the
         # capacity model in docs/performance.md: the authorizer runs before every request, bids are the
         # busiest route, password hashing (accounts) is bounded so a log-in flood cannot starve the rest.
+        # The automatic bids' 20 came from auctions (100 before): opening an auction no longer places them.
         reserved_concurrency={
             "authorizer": 200,
             "bids": 200,
             "calls": 120,
-            "auctions": 100,
+            "auctions": 80,
             "auction_close": 80,
             "accounts": 50,
             "compliance": 50,
             "ws": 50,
             "events": 20,
+            "autobids": 20,
         },
+        # 4 batches in flight per shard: autobids on the auctions stream (20 reserved: up to 5 shards), events on
+        # each of its streams (a burst of one account holds back fewer of the others).
+        stream_parallelization={"autobids": 4, "events": 4},
     ),
 }
 

@@ -3,8 +3,13 @@ and the local API gateway on 127.0.0.1. `AWS_ENDPOINT_URL` points it at another 
 
 The embedded moto's DynamoDB is kept in `.dce/state/` (DCE_STATE_DIR) and restored at the next start
 (`local/state.py`); `make dev-reset` (DCE_FRESH=1) starts empty, DCE_PERSIST=0 keeps nothing.
-Exit codes: 0 stopped (Ctrl-C or SIGTERM), 1 the saved state cannot be used, 2 the port or the state
-directory is in use (another `make dev`).
+Fair use (local/http_limits.py): a request head or body not complete within 10 s
+(DCE_HEAD_TIMEOUT_SECONDS, DCE_BODY_TIMEOUT_SECONDS) gets its connection closed; past DCE_MAX_CONNECTIONS
+(2048) open connections requests are answered 503; a repeated warning is logged once per
+DCE_LOG_REPEAT_SECONDS (10) (local/log_throttle.py). The `@connections` API accepts only requests signed
+with this run's own AWS secret key (local/sigv4.py).
+Exit codes: 0 stopped (Ctrl-C or SIGTERM), 1 the saved state or a setting cannot be used, 2 the port or
+the state directory is in use (another `make dev`).
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from local.http_limits import HttpLimits
     from local.state import Restored, Snapshot, StateConfig, StateDir
 
 DEFAULT_ADMIN_EMAIL = "admin@dce.local"
 DEFAULT_ADMIN_PASSWORD = "dce-admin-dev-password"  # noqa: S105 (documented local-only default)
 EXIT_IN_USE = 2
+REPEAT_ENV = "DCE_LOG_REPEAT_SECONDS"
+DEFAULT_REPEAT_S = 10.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +67,8 @@ def bind_port(port: int) -> socket.socket | None:
     """A socket bound to 127.0.0.1:`port`, or None after one line on stderr saying why not."""
     from local.emulator import LOOPBACK
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns TCP_NODELAY on only then (else each kept-alive request waits ~40 ms).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a socket in TIME_WAIT is no conflict
     try:
         sock.bind((LOOPBACK, port))
@@ -75,14 +84,21 @@ def bind_port(port: int) -> socket.socket | None:
 
 
 def serve(args: argparse.Namespace, listener: socket.socket) -> int:
+    from local.http_limits import HttpLimits, positive_setting, raise_open_file_limit
     from local.state import StateDir, StateError, state_config
 
+    try:  # before anything is started: a bad setting is one line, no traceback
+        limits = HttpLimits.from_environment(os.environ, raise_open_file_limit())
+        repeat_seconds = positive_setting(os.environ, REPEAT_ENV, DEFAULT_REPEAT_S)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 1
     os.environ.setdefault("DCE_ENV", "local")
     os.environ.setdefault("DCE_TABLE_PREFIX", "dce-local")
     config = state_config(os.environ)
     state = StateDir(config.directory) if config.directory is not None else None
     try:
-        return run(args, listener, config, state)
+        return run(args, listener, config, state, limits, repeat_seconds)
     except StateError as error:  # one line, no traceback: which file, and how to start fresh
         print(f"error: {error}", file=sys.stderr, flush=True)
         return error.exit_code
@@ -91,7 +107,14 @@ def serve(args: argparse.Namespace, listener: socket.socket) -> int:
             state.close()
 
 
-def run(args: argparse.Namespace, listener: socket.socket, config: StateConfig, state: StateDir | None) -> int:
+def run(
+    args: argparse.Namespace,
+    listener: socket.socket,
+    config: StateConfig,
+    state: StateDir | None,
+    limits: HttpLimits,
+    repeat_seconds: float,
+) -> int:
     snapshot = None
     if state is not None:
         state.open()  # locked: one stack per state directory
@@ -106,18 +129,18 @@ def run(args: argparse.Namespace, listener: socket.socket, config: StateConfig, 
     admin_password = os.environ.setdefault("DCE_BOOTSTRAP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
 
     from local.emulator import (
-        EMULATOR_CREDENTIALS,
         LOOPBACK,
         Emulator,
         create_tables,
         deploy_auction_timer,
+        run_credentials,
         start_moto,
     )
     from local.state import AuctionTimers, Saver, generation, moto_dynamodb, open_auctions, restore, track_writes
 
-    if os.environ.get("AWS_ENDPOINT_URL"):
+    if os.environ.get("AWS_ENDPOINT_URL"):  # another emulator: the credentials it is given, if any
         emulator = Emulator(endpoint=os.environ["AWS_ENDPOINT_URL"])
-        for key, value in EMULATOR_CREDENTIALS.items():
+        for key, value in run_credentials().items():
             os.environ.setdefault(key, value)
     else:
         emulator = start_moto(args.moto_port or None)
@@ -158,8 +181,9 @@ def run(args: argparse.Namespace, listener: socket.socket, config: StateConfig, 
         import uvicorn
 
         from dce.adapters.stream_records import STREAM_SOURCES
+        from local import log_throttle
         from local.gateway import Gateway
-        from local.streams import EVENTS_AREA, StreamPoller, wake_on_moto_writes
+        from local.streams import AUTOBIDS_AREA, EVENTS_AREA, StreamPoller, wake_on_moto_writes
         from local.websocket import WS_PATH, HandshakeLogFilter
 
         # The stream poller stands in for Lambda's DynamoDB event source; the gateway starts and stops it
@@ -171,7 +195,14 @@ def run(args: argparse.Namespace, listener: socket.socket, config: StateConfig, 
             lambda event: gateway.run(EVENTS_AREA, event),
             wake=wake_on_moto_writes() if emulator.server is not None else None,
         )
-        gateway = Gateway(background=[poller, timers])
+        # The automatic bids: a second consumer of the auctions stream, with its own thread and positions.
+        autobids = StreamPoller.for_area(
+            AUTOBIDS_AREA,
+            prefix,
+            lambda event: gateway.run(AUTOBIDS_AREA, event),
+            wake=wake_on_moto_writes() if emulator.server is not None else None,
+        )
+        gateway = Gateway(background=[poller, autobids, timers])
         logging.getLogger("uvicorn.error").addFilter(HandshakeLogFilter())  # handshakes are logged with ?token=
 
         base = f"http://{LOOPBACK}:{port}"
@@ -182,6 +213,9 @@ def run(args: argparse.Namespace, listener: socket.socket, config: StateConfig, 
             f"  WebSocket  ws://{LOOPBACK}:{port}{WS_PATH}?token=<access token>\n"
             f"  AWS emu    {emulator.endpoint}\n"
             f"  Admin      {admin_email} / {admin_password}\n"
+            f"  Limits     {limits.max_connections} open connections (503 past it); request head and body"
+            f" within {limits.head_timeout:g} s / {limits.body_timeout:g} s\n"
+            f"{weak_key_line()}"
             f"{state_lines(config, state, snapshot, restored, len(timers.auctions))}"
             "  Ctrl-C to stop\n",
             flush=True,
@@ -199,14 +233,25 @@ def run(args: argparse.Namespace, listener: socket.socket, config: StateConfig, 
                 # X-Forwarded-For (it trusts 127.0.0.1, i.e. every local client). dce.api.client_ip decides
                 # whether X-Forwarded-For counts (DCE_TRUSTED_PROXIES), on AWS and here alike.
                 proxy_headers=False,
+                **limits.uvicorn_options(),  # head/body deadlines and the connection bound (http_limits)
             )
         )
+        # After uvicorn.Config, which configures logging: every handler so far, and asyncio's records.
+        log_throttle.install(log_throttle.RepeatFilter(repeat_seconds), ("asyncio", "uvicorn.error"))
         server.run(sockets=[listener])  # the port bound at the start
     finally:
         if saver is not None:
             saver.stop()  # the last save, after the gateway has stopped
         emulator.stop()
     return 0
+
+
+def weak_key_line() -> str:
+    """A warning for the banner when `@connections` trusts a short (well-known) secret key: with
+    AWS_ENDPOINT_URL the environment's own credentials are used, e.g. LocalStack's `test`."""
+    if len(os.environ.get("AWS_SECRET_ACCESS_KEY", "")) >= 16:
+        return ""
+    return "  Warning    AWS_SECRET_ACCESS_KEY is short: any local process knowing it can push WebSocket frames\n"
 
 
 def state_lines(

@@ -10,11 +10,18 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class ClientGone(Exception):
+    """The client disconnected before its body was complete: nothing may run on the part that came."""
+
+
 async def read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None as soon as it grows past `limit` bytes."""
+    """The whole request body, or None as soon as it grows past `limit` bytes; ClientGone if the client went
+    away before the end (a hang-up, or the body deadline of local/http_limits.py closing the connection)."""
     chunks, size = [], 0
     while True:
         message = await receive()
+        if message.get("type") == "http.disconnect":
+            raise ClientGone()
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,8 @@ import boto3
 from dce.adapters.tables import TABLES
 
 LOOPBACK = "127.0.0.1"
+# moto checks no signature: any credentials work with it. The secret key is replaced per run
+# (`run_credentials`): the local `@connections` API trusts requests signed with it (local/sigv4.py).
 EMULATOR_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -20,6 +24,16 @@ EMULATOR_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
+SECRET_KEY_ENV = "DCE_EMULATOR_SECRET_KEY"  # noqa: S105 (a variable's name) the run's key, if its starter must know it
+
+
+def run_credentials(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """EMULATOR_CREDENTIALS with this run's own secret key: DCE_EMULATOR_SECRET_KEY when set (the
+    launcher sets it, so that its tests can sign `@connections` requests), else a random one. Only the
+    processes started with this environment know it; the well-known "testing" signs nothing here."""
+    env = os.environ if environ is None else environ
+    secret = env.get(SECRET_KEY_ENV) or secrets.token_urlsafe(32)
+    return {**EMULATOR_CREDENTIALS, "AWS_SECRET_ACCESS_KEY": secret}
 
 
 def free_port() -> int:
@@ -42,7 +56,8 @@ class Emulator:
 
 
 def start_moto(port: int | None = None) -> Emulator:
-    """Start moto on loopback and point this process's boto3 at it (credentials are dummies)."""
+    """Start moto on loopback and point this process's boto3 at it, with this run's credentials
+    (`run_credentials`: a dummy access key, a per-run secret key)."""
     from local.moto_patches import (
         cache_moto_dispatch,
         honour_transaction_tokens,
@@ -60,7 +75,7 @@ def start_moto(port: int | None = None) -> Emulator:
     server = KeepAliveMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
     server.start()
     endpoint = f"http://{LOOPBACK}:{port}"
-    os.environ.update(EMULATOR_CREDENTIALS)
+    os.environ.update(run_credentials())
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     os.environ["MOTO_PORT"] = str(port)  # moto's Step Functions calls Lambda here
     return Emulator(endpoint=endpoint, server=server)

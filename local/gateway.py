@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from dce.api.errors import error_body, error_headers, json_text
 from dce.api.routes import API_PREFIX, ROUTES, Route
 from local import api_docs
-from local.asgi import Receive, Scope, Send, read_body
+from local.asgi import ClientGone, Receive, Scope, Send, read_body
 from local.events import authorizer_event, rest_event
 from local.lambda_runtime import invoke
 from local.openapi import PATH as OPENAPI_PATH
@@ -79,30 +79,50 @@ class HttpError(Exception):
         self.code, self.message, self.status, self.headers = code, message, status, headers or {}
 
 
-def lambda_pool(workers: int | None = None) -> Executor:
+def lambda_pool(workers: int | None = None, nice: int = 0) -> Executor:
     """Worker processes standing in for Lambda instances: each runs one event at a time, as on AWS.
 
     Processes, not threads: Powertools keeps the current event in class state, which is safe only
     with one request per process — exactly Lambda's model. Spawned, so no moto threads are forked.
+    `nice` lowers the workers' CPU priority (the password-hashing pool).
     """
     count = workers or int(os.environ.get("DCE_WORKERS", "4"))
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_ignore_interrupts)
+    return ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start, initargs=(nice,))
 
 
-def _ignore_interrupts() -> None:
+def password_pool() -> Executor:
+    """The workers of the routes that hash passwords (`Route.hashes_password`: sign-up, log-in, admin users),
+    apart from the others and at a lower CPU priority: a flood of them queues here and leaves the other
+    routes' workers, and most of the CPU, to everyone else (on AWS: the accounts function's reserved
+    concurrency). DCE_PASSWORD_WORKERS, default 2."""
+    return lambda_pool(int(os.environ.get("DCE_PASSWORD_WORKERS", "2")), nice=PASSWORD_WORKERS_NICE)
+
+
+PASSWORD_WORKERS_NICE = 10
+
+
+def _worker_start(nice: int) -> None:
     """Ctrl-C reaches the whole process group; only the gateway should react (and stop the pool)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice:
+        os.nice(nice)
 
 
 class Gateway:
     """ASGI application routing each request to a handler run in a Lambda-like worker process."""
 
     def __init__(
-        self, routes: tuple[Route, ...] = ROUTES, pool: Executor | None = None, background: Sequence[Background] = ()
+        self,
+        routes: tuple[Route, ...] = ROUTES,
+        pool: Executor | None = None,
+        background: Sequence[Background] = (),
+        passwords: Executor | None = None,
     ) -> None:
         self._routes = compile_routes(routes)
         self._pool = pool or lambda_pool()
+        # The routes that hash passwords run apart (`passwords`); a caller giving only `pool` gets one pool.
+        self._password_pool = passwords or pool or password_pool()
         self.websockets = WebSocketHub(self._call)  # /ws/events and the @connections management API
         self._background = tuple(background)  # e.g. the stream poller: started and stopped with the server
 
@@ -122,6 +142,12 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
+        try:
+            await self._http(scope, receive, send)
+        except ClientGone:  # the body never came whole: no handler runs on a part of it, nobody to answer
+            return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"].startswith(CONNECTIONS_PREFIX):
             await self.websockets.manage(scope, receive, send)
             return
@@ -152,6 +178,8 @@ class Gateway:
                 for service in self._background:
                     await asyncio.to_thread(service.stop)  # it may be waiting for a worker: don't block the loop
                 self._pool.shutdown(wait=True, cancel_futures=True)
+                if self._password_pool is not self._pool:
+                    self._password_pool.shutdown(wait=True, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -174,10 +202,11 @@ class Gateway:
         event = rest_event(route, scope["path"], params, headers, body, query, request_id, client)
         if not route.public:
             event["requestContext"]["authorizer"] = await self._authorize(authorizer_event(event))
-        return _http_response(await self._invoke(route.area, event), request_id)
+        pool = self._password_pool if route.hashes_password else self._pool
+        return _http_response(await self._invoke(route.area, event, pool), request_id)
 
-    async def _call(self, area: str, event: dict[str, Any]) -> tuple[str, Any]:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, invoke, area, event)
+    async def _call(self, area: str, event: dict[str, Any], pool: Executor | None = None) -> tuple[str, Any]:
+        return await asyncio.get_running_loop().run_in_executor(pool or self._pool, invoke, area, event)
 
     async def _authorize(self, authorizer_event: dict[str, Any]) -> dict[str, Any]:
         outcome, policy = await self._call("authorizer", authorizer_event)
@@ -190,8 +219,8 @@ class Gateway:
             raise HttpError("FORBIDDEN", "You do not have permission to perform this action", 403)
         return {"principalId": policy.get("principalId"), **policy.get("context", {})}
 
-    async def _invoke(self, area: str, event: dict[str, Any]) -> dict[str, Any]:
-        outcome, result = await self._call(area, event)
+    async def _invoke(self, area: str, event: dict[str, Any], pool: Executor | None = None) -> dict[str, Any]:
+        outcome, result = await self._call(area, event, pool)
         if outcome == "error":  # API Gateway answers 502 when the integration fails (and logs why)
             logger.error("%s function failed: %s", area, result)
             raise HttpError("INTERNAL_ERROR", "Internal server error", 502)

@@ -8,18 +8,30 @@ process's CPU. Werkzeug closes because http.server cannot find the next request 
 application leaves part of a body unread; here every request body is read in full before the
 application runs (`Content-Length` bodies only; anything else still closes), so the connection can
 carry the next request. What moto does with a request is unchanged.
+
+It answers this machine only: it listens on a loopback address (anything else is refused), and
+`LocalClientsOnly` keeps web pages out. moto's Flask apps enable flask-cors for every origin (any
+`Origin` was echoed in `Access-Control-Allow-Origin`), so any page open in a browser could read and
+write the local DynamoDB; here no response carries an `Access-Control-*` header, a request a browser
+makes for another site's page (`Origin` not this server, `Sec-Fetch-Site: cross-site`) is refused 403
+before moto sees it, and so is a `Host` that is not a loopback name (DNS rebinding). boto3 sends none
+of these headers.
 """
 
 from __future__ import annotations
 
 import io
+import ipaddress
+import json
 import socket
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 IDLE_TIMEOUT_S = 120  # an idle kept-alive connection is closed after this (botocore reconnects)
 
 
@@ -74,11 +86,61 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         super().send_header(keyword, value)
 
 
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class LocalClientsOnly:
+    """WSGI middleware: no CORS, no cross-site browser requests, no foreign Host (see the module doc)."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        why = refusal(environ)
+        if why is not None:
+            body = json.dumps({"__type": "AccessDeniedException", "message": why}).encode()
+            start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+
+        def without_cors(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            return start_response(status, kept, *exc_info)
+
+        return self._app(environ, without_cors)
+
+
+def refusal(environ: dict[str, Any]) -> str | None:
+    """Why moto must not answer this request, or None."""
+    host = str(environ.get("HTTP_HOST", ""))
+    if host and _hostname(host) not in LOOPBACK_NAMES:
+        return "the local AWS emulator answers loopback names only (Host)"
+    origin = str(environ.get("HTTP_ORIGIN", ""))
+    site = str(environ.get("HTTP_SEC_FETCH_SITE", ""))
+    # A browser sends Origin with a cross-origin request (and with a same-origin POST: moto's own /moto-api
+    # page); Sec-Fetch-Site with every request (`none` for one typed in the address bar).
+    if (origin and origin != f"http://{host}") or site in ("cross-site", "same-site"):
+        return "the local AWS emulator does not answer other sites' web pages"
+    return None
+
+
+def _hostname(host: str) -> str:
+    if host.startswith("["):  # [::1]:port
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 class KeepAliveMotoServer(ThreadedMotoServer):
-    """`ThreadedMotoServer` serving with `KeepAliveRequestHandler` (moto 5.2.5's `_server_entry`)."""
+    """`ThreadedMotoServer` serving with `KeepAliveRequestHandler` (moto 5.2.5's `_server_entry`), on a
+    loopback address only, behind `LocalClientsOnly`."""
+
+    def __init__(self, ip_address: str, port: int, verbose: bool = False) -> None:
+        if not ipaddress.ip_address(ip_address).is_loopback:
+            raise ValueError(f"the local AWS emulator listens on a loopback address only, not {ip_address}")
+        super().__init__(ip_address=ip_address, port=port, verbose=verbose)
 
     def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
+        app = LocalClientsOnly(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

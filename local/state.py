@@ -23,8 +23,12 @@ tables as JSON (`{table: {"key": [hash, range], "items": [DynamoDB JSON items]}}
 corrupt or other-version file is refused with one message (StateError) saying how to start fresh.
 
 Restored items are written into moto's tables directly with the table's stream switched off, so no
-stream record is produced: the local stream poller (which opens the streams at LATEST afterwards
-anyway) cannot replay old changes as WebSocket events.
+stream record is produced: the local stream pollers (which open the streams at LATEST afterwards anyway)
+cannot replay old changes as WebSocket events, nor a restored open auction as a new one for the automatic
+bids. No stream position is saved: moto's streams do not survive a restart, so each consumer (`events`,
+`autobids`: one poller each, local/streams.py) starts at LATEST, and a change whose consumers had not run
+when the stack stopped is not delivered after the restart (an auction opened in its last second gets no
+automatic bids).
 """
 
 from __future__ import annotations
@@ -507,7 +511,7 @@ def open_auctions(auctions: AuctionRepo) -> list[Auction]:
 class AuctionTimers:
     """Starts the timer of each given auction again, through the auctions service's timer port (the
     Step Functions adapter): one whose end passed while the stack was down closes at once. A gateway
-    background service, started after the stream poller so the closes reach WebSocket clients."""
+    background service, started after the stream pollers so the closes reach WebSocket clients."""
 
     def __init__(self, auctions: list[Auction], timer: AuctionTimer, clock: Clock) -> None:
         self.auctions, self._timer, self._clock = auctions, timer, clock

@@ -1,17 +1,23 @@
 """The local stand-in for Lambda's DynamoDB event source: polls the streams of the stream-enabled tables
-and invokes the events function with the same event shape (`{"Records": [...]}`) and retry semantics.
+and invokes a consumer function with the same event shape (`{"Records": [...]}`) and retry semantics.
 
-One thread reads each table's shard in turn, starting at LATEST as the CDK event source mapping does.
-With the embedded moto it sleeps until moto appends a stream record (`wake_on_moto_writes`), so an idle
-dev stack costs no CPU and an event is read at once; against another endpoint it polls every 50 ms.
-A batch whose function fails, or reports a failed record (`batchItemFailures`), is retried from that
-record a few times, then skipped with a log line.
+One poller per consumer function (an area with `streams` in AREAS: `events`, the WebSocket fan-out, and
+`autobids`, the automatic bids), as on AWS where each has event source mappings of its own: each poller has
+its own thread and its own shard iterators (its position in each stream), so a slow consumer never holds
+back another. Each reads its tables' shards in turn, starting at LATEST as the CDK event source mapping does,
+and hands over only the records its filter admits (`Area.stream_event_names`, Lambda's filter criteria on
+`eventName`); filtered-out records count as done, as on AWS. With the embedded moto it sleeps until moto
+appends a stream record (`wake_on_moto_writes`, one wake-up signal per poller), so an idle dev stack costs no
+CPU and an event is read at once; against another endpoint it polls every 50 ms. A batch whose function
+fails, or reports a failed record (`batchItemFailures`), is retried from that record a few times, then
+skipped with a log line.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +26,13 @@ import boto3
 from botocore.config import Config
 
 from dce.adapters.tables import Table
+from dce.api.routes import AREAS
 
 logger = logging.getLogger(__name__)
 
 Deliver = Callable[[dict[str, Any]], tuple[str, Any]]  # ("ok", result) or ("error", message), as invoke()
 EVENTS_AREA = "events"
+AUTOBIDS_AREA = "autobids"
 POLL_INTERVAL_S = 0.05
 IDLE_CHECK_S = 1.0  # with a wake-up signal: a safety net only
 BATCH_SIZE = 100
@@ -47,19 +55,33 @@ class StreamPoller:
         interval: float = POLL_INTERVAL_S,
         batch_size: int = BATCH_SIZE,
         wake: threading.Event | None = None,
+        event_names: Sequence[str] = (),
+        name: str = EVENTS_AREA,
     ) -> None:
+        """`event_names`: hand over only records with one of these `eventName`s (empty: all)."""
         self._tables, self._prefix, self._deliver = tuple(tables), table_prefix, deliver
         self._interval, self._batch_size, self._wake = interval, batch_size, wake
+        self._event_names, self.name = frozenset(event_names), name
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._shards: list[Shard] = []
         self._streams: Any = None
         self.delivered = 0  # records handed to the function successfully (for tests and the benchmark)
 
+    @classmethod
+    def for_area(
+        cls, area: str, table_prefix: str, deliver: Deliver, wake: threading.Event | None = None
+    ) -> StreamPoller:
+        """The poller of one consumer function of AREAS: its streams, its filter, its name."""
+        spec = next(a for a in AREAS if a.name == area)
+        if not spec.streams:
+            raise ValueError(f"the {area} function consumes no stream (Area.streams)")
+        return cls(spec.streams, table_prefix, deliver, wake=wake, event_names=spec.stream_event_names, name=area)
+
     def start(self) -> None:
         """Open every stream at LATEST (synchronously: changes after this call are delivered), then poll."""
         self._shards = self._open()
-        self._thread = threading.Thread(target=self._run, name="dce-stream-poller", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"dce-stream-poller-{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -100,7 +122,9 @@ class StreamPoller:
                     shard.iterator = page.get("NextShardIterator")
                     if page.get("Records"):
                         busy = True
-                        self._invoke([lambda_record(r, shard.stream_arn) for r in page["Records"]])
+                        records = [r for r in page["Records"] if self._admits(r)]
+                        if records:
+                            self._invoke([lambda_record(r, shard.stream_arn) for r in records])
                 failing = False
             except Exception:  # the emulator is going away (shutdown) or hiccuped: log once, keep polling
                 if not failing:
@@ -113,6 +137,10 @@ class StreamPoller:
             elif not busy:
                 self._stop.wait(self._interval)
 
+    def _admits(self, record: dict[str, Any]) -> bool:
+        """Lambda's filter criteria on `eventName`: a record filtered out is never delivered (and is done)."""
+        return not self._event_names or record.get("eventName") in self._event_names
+
     def _invoke(self, records: list[dict[str, Any]]) -> None:
         """Deliver one batch like the event source mapping: retry from the first failed record."""
         attempts = 0
@@ -124,7 +152,9 @@ class StreamPoller:
                 return
             attempts += 1
             if attempts > RETRY_ATTEMPTS:
-                logger.error("events function failed %d times: skipping %d records", attempts, len(records) - succeeded)
+                logger.error(
+                    "%s function failed %d times: skipping %d records", self.name, attempts, len(records) - succeeded
+                )
                 return
             records = records[succeeded:]
 
@@ -152,23 +182,34 @@ def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     return {**record, "dynamodb": stream, "eventSourceARN": stream_arn}
 
 
-_MOTO_STREAM_WRITES = threading.Event()
+_WAKERS: weakref.WeakSet[threading.Event] = weakref.WeakSet()  # one per poller: each clears its own
+_WAKERS_LOCK = threading.Lock()
 
 
 def wake_on_moto_writes() -> threading.Event:
-    """An event set whenever the embedded moto appends a DynamoDB stream record (any table).
+    """A new event, set whenever the embedded moto appends a DynamoDB stream record (any table).
 
-    Lets the poller sleep instead of polling. Only for moto in this process (`ThreadedMotoServer`);
-    wraps `moto.dynamodb.models.table.StreamShard.add` (moto 5.2.5). Idempotent.
+    Lets a poller sleep instead of polling. Each poller needs its own (it clears it before reading: with one
+    shared event, a poller could clear the wake-up meant for another, which would then sleep through a
+    record). Only for moto in this process (`ThreadedMotoServer`); wraps
+    `moto.dynamodb.models.table.StreamShard.add` (moto 5.2.5) once.
     """
     from moto.dynamodb.models.table import StreamShard
 
-    original = getattr(StreamShard.add, "__dce_original__", StreamShard.add)
+    wake = threading.Event()
+    with _WAKERS_LOCK:
+        _WAKERS.add(wake)
+    if getattr(StreamShard.add, "__dce_original__", None) is not None:
+        return wake
+    original = StreamShard.add
 
     def add(self: Any, old: Any, new: Any) -> None:
         original(self, old, new)
-        _MOTO_STREAM_WRITES.set()
+        with _WAKERS_LOCK:
+            wakers = list(_WAKERS)
+        for waker in wakers:
+            waker.set()
 
     add.__dce_original__ = original  # type: ignore[attr-defined]
     StreamShard.add = add  # type: ignore[method-assign]
-    return _MOTO_STREAM_WRITES
+    return wake

@@ -6,6 +6,8 @@
 - `POST /@connections/{id}` sends the request body to that socket, `GET` describes it, `DELETE` closes
   it; a connection that is not open answers 410 with `x-amzn-ErrorType: GoneException`, so boto3's
   `post_to_connection` raises `GoneException` exactly as on AWS and the fan-out code is unchanged.
+  Only requests SigV4-signed with this run's AWS secret key are served (local/sigv4.py), which the
+  exchange's own processes sign with; anything else is 403 `ForbiddenException`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
+from local import sigv4
 from local.asgi import Receive, Scope, Send, read_body
 
 Invoke = Callable[[str, dict[str, Any]], Awaitable[tuple[str, Any]]]
@@ -34,6 +37,7 @@ WS_AREA = "ws"
 STAGE = "local"
 ACCOUNT = "123456789012"
 MAX_POST_BYTES = 128 * 1024  # API Gateway's WebSocket message size limit
+logger = logging.getLogger(__name__)
 INTERNAL_ERROR_FRAME = json.dumps({"type": "error", "code": "INTERNAL_ERROR", "message": "Internal server error"})
 
 
@@ -95,7 +99,8 @@ class WebSocketHub:
         status = int(result.get("statusCode", 200)) if outcome == "ok" else 500
         if not 200 <= status < 300:
             body = result.get("body") if outcome == "ok" else None
-            await _refuse(send, status, body or {"message": "Internal server error"})
+            passed = (result.get("headers") or {}) if outcome == "ok" else {}
+            await _refuse(send, status, body or {"message": "Internal server error"}, passed)
             return
         await send({"type": "websocket.accept"})
         self._sockets[socket.id] = socket
@@ -132,15 +137,23 @@ class WebSocketHub:
 
     async def manage(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An HTTP request under `/@connections/`: POST (send), GET (describe) or DELETE (close)."""
-        method, connection_id = scope["method"], unquote(scope["path"][len(CONNECTIONS_PREFIX) :])
-        headers = _headers(scope)
-        # Like AWS, only signed (SigV4) requests: a web page on localhost cannot post to a client.
-        if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
-            await _respond(send, 403, {"message": "Forbidden"}, "ForbiddenException")
+        method, connection_id = scope["method"], _connection_id_of(scope)
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+        # Like AWS, only SigV4-signed requests, and (unlike "any signature") only signed with this stack's
+        # own per-run key (local/sigv4.py): no other local process, nor a web page, can push a frame.
+        if not any(k == "authorization" and v.startswith("AWS4-HMAC-SHA256 ") for k, v in headers):
+            await _forbidden(send)
             return
         body = await read_body(receive, MAX_POST_BYTES)
         if body is None:
             await _respond(send, 413, {"message": "Payload too large"}, "PayloadTooLargeException")
+            return
+        raw_path = _raw_path(scope)
+        query = scope.get("query_string", b"").decode("latin-1")
+        why = sigv4.refusal(method, raw_path, query, headers, body, self.signing_credentials())
+        if why is not None:
+            logger.warning("Refused an @connections request: %s", why)  # once per interval (log_throttle)
+            await _forbidden(send)
             return
         socket = self._sockets.get(connection_id)
         if method not in ("POST", "GET", "DELETE"):
@@ -156,6 +169,29 @@ class WebSocketHub:
             await _respond(send, 200, None)
         else:
             await _respond(send, 410, {"message": None}, "GoneException")
+
+    def signing_credentials(self) -> sigv4.Credentials | None:
+        """Whose signatures `manage` accepts: this process's AWS credentials, which its worker processes
+        inherit and boto3 signs with (the local stack sets a random secret key per run)."""
+        return sigv4.environment_credentials()
+
+
+def _raw_path(scope: Scope) -> str:
+    """The path as the client sent (and signed) it: still percent-encoded."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1") if raw else quote(scope["path"], safe="/@")
+
+
+def _connection_id_of(scope: Scope) -> str:
+    """The id in `/@connections/{id}`, percent-decoded once (boto3 sends `=` as `%3D`)."""
+    raw = _raw_path(scope)
+    if raw.startswith(CONNECTIONS_PREFIX):
+        return unquote(raw[len(CONNECTIONS_PREFIX) :])
+    return str(scope["path"][len(CONNECTIONS_PREFIX) :])  # e.g. `/%40connections/`: the path is decoded already
+
+
+async def _forbidden(send: Send) -> None:
+    await _respond(send, 403, {"message": "Forbidden"}, "ForbiddenException")
 
 
 def _connection_id() -> str:
@@ -204,14 +240,20 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
-async def _refuse(send: Send, status: int, body: Any) -> None:
-    """Refuse a handshake with an HTTP answer (ASGI's websocket.http.response extension)."""
+async def _refuse(send: Send, status: int, body: Any, headers: dict[str, Any] | None = None) -> None:
+    """Refuse a handshake with an HTTP answer (ASGI's websocket.http.response extension), with the headers
+    the `$connect` handler gave (`Retry-After` of a 429, `X-Request-Id`)."""
     raw = body if isinstance(body, str) else json.dumps(body)
+    extra = [
+        (str(k).lower().encode("latin-1"), str(v).encode("latin-1"))
+        for k, v in (headers or {}).items()
+        if str(k).lower() != "content-type"
+    ]
     await send(
         {
             "type": "websocket.http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json")],
+            "headers": [(b"content-type", b"application/json"), *extra],
         }
     )
     await send({"type": "websocket.http.response.body", "body": raw.encode()})

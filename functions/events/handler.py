@@ -1,4 +1,7 @@
-"""Lambda entry point of the events fan-out: DynamoDB stream batches of calls, auctions and bids."""
+"""Lambda entry point of the events fan-out: DynamoDB stream batches of calls, auctions and bids.
+
+Each record is recorded and addressed in order; the batch's frames are then delivered together, fairly
+across accounts and concurrently (`EventService.batch`)."""
 
 from typing import Any
 
@@ -14,4 +17,5 @@ from dce.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, events().publish, settings().table_prefix)
+    with events().batch() as batch:
+        return handle_batch(event, batch.publish, settings().table_prefix)

@@ -4,10 +4,11 @@ Alarms (each over 5-minute periods, missing data = not breaching, alarm and OK n
 - API: 5xx share of requests (only in periods with enough requests), p99 latency, API Gateway throttling
   (a metric filter on the access logs counting `errorType = THROTTLED`; the per-caller 429s of the
   functions are not throttling and are not counted);
-- Lambda: errors and throttles of each function; the events function's stream iterator age;
+- Lambda: errors and throttles of each function; each stream consumer's iterator age (the events function,
+  the automatic bids);
 - Step Functions: auction timer executions failed, timed out or aborted (an auction that never closes);
 - DynamoDB: read + write throttle events of each table;
-- events: stream batches that kept failing (the failure queue is not empty).
+- events, automatic bids: stream batches that kept failing (the consumer's failure queue is not empty).
 
 Business metrics come from the functions (Powertools EMF, no IAM needed): namespace
 `POWERTOOLS_METRICS_NAMESPACE` = `Settings.metrics_namespace`, single dimension `service=dce`.
@@ -36,6 +37,7 @@ from constructs import Construct
 from infra.constructs.api import THROTTLED_ERROR_TYPE
 from infra.constructs.data import pascal_case
 from infra.constructs.functions import SERVICE_NAME
+from infra.constructs.stream_consumer import StreamConsumer
 from infra.settings import Settings
 
 PERIOD = Duration.minutes(5)
@@ -61,6 +63,7 @@ class Observability(Construct):
         websocket_api: apigwv2.WebSocketApi,
         websocket_stage: apigwv2.WebSocketStage,
         failed_batches: sqs.Queue,
+        stream_consumers: Sequence[StreamConsumer] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
@@ -149,6 +152,30 @@ class Observability(Construct):
             0,
             "Stream batches kept failing and were given up (see the failure queue): events were not delivered.",
         )
+        iterator_ages, failure_queues = [iterator_age], {"events": failed_batches}
+        for consumer in stream_consumers:
+            name, area = pascal_case(consumer.area.name), consumer.area.name
+            age = consumer.function.metric(
+                "IteratorAge", period=PERIOD, statistic="Maximum", unit=cloudwatch.Unit.MILLISECONDS, label=area
+            )
+            self._alarm(
+                f"{name}StreamIteratorAge",
+                f"{area}-stream-lag",
+                age,
+                thresholds.stream_iterator_age_seconds * 1000,
+                f"The {area} function lags the table streams by more than {thresholds.stream_iterator_age_seconds} s.",
+            )
+            self._alarm(
+                f"{name}FailedStreamBatches",
+                f"{area}-failed-batches",
+                consumer.failed_batches.metric_approximate_number_of_messages_visible(
+                    period=PERIOD, statistic="Maximum"
+                ),
+                0,
+                f"Stream batches of the {area} function kept failing and were given up (see its failure queue).",
+            )
+            iterator_ages.append(age)
+            failure_queues[area] = consumer.failed_batches
 
         # --- Step Functions ----------------------------------------------------------------------
         timer_failures = cloudwatch.MathExpression(
@@ -201,12 +228,12 @@ class Observability(Construct):
             rest_stage=rest_stage,
             throttled=throttled,
             functions=functions,
-            iterator_age=iterator_age,
+            iterator_ages=iterator_ages,
             state_machine=state_machine,
             table_throttles=table_throttles,
             websocket_api=websocket_api,
             websocket_stage=websocket_stage,
-            failed_batches=failed_batches,
+            failure_queues=failure_queues,
         )
 
     def business_metric(self, name: str, period: Duration = PERIOD) -> cloudwatch.Metric:
@@ -289,12 +316,12 @@ class Observability(Construct):
         rest_stage: apigw.Stage,
         throttled: cloudwatch.IMetric | None,
         functions: Mapping[str, lambda_.Function],
-        iterator_age: cloudwatch.IMetric,
+        iterator_ages: Sequence[cloudwatch.IMetric],
         state_machine: sfn.StateMachine,
         table_throttles: Sequence[cloudwatch.IMetric],
         websocket_api: apigwv2.WebSocketApi,
         websocket_stage: apigwv2.WebSocketStage,
-        failed_batches: sqs.Queue,
+        failure_queues: Mapping[str, sqs.Queue],
     ) -> cloudwatch.Dashboard:
         dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=self._prefix)
 
@@ -369,10 +396,13 @@ class Observability(Construct):
                 width=6,
             ),
             cloudwatch.GraphWidget(title="WebSocket", left=websocket_metrics, width=6),
-            cloudwatch.GraphWidget(title="Stream lag (ms)", left=[iterator_age], width=6),
+            cloudwatch.GraphWidget(title="Stream lag (ms)", left=list(iterator_ages), width=6),
             cloudwatch.GraphWidget(
                 title="Failed stream batches",
-                left=[failed_batches.metric_approximate_number_of_messages_visible(period=PERIOD)],
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(period=PERIOD, label=consumer)
+                    for consumer, queue in failure_queues.items()
+                ],
                 width=6,
             ),
         )

@@ -9,7 +9,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from dce.api.routes import API_PREFIX
+from dce.api.routes import API_PREFIX, AREAS
 from infra.constructs.api import RestApiFromRoutes
 from infra.constructs.auction_timer import AuctionTimer
 from infra.constructs.data import DataTables, pascal_case
@@ -17,6 +17,7 @@ from infra.constructs.functions import AreaFunctions
 from infra.constructs.keys import DataKey
 from infra.constructs.observability import Observability
 from infra.constructs.secrets import JwtSigningKey
+from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.websocket import EVENTS_AREA, WS_AREA, WebSocketEvents
 from infra.settings import Settings
 
@@ -76,6 +77,19 @@ class DceStack(Stack):
             tables=self.tables,
             closers=self.functions.connection_closers,
         )
+        # The other stream consumers (the automatic bids): each its own mappings, filter and failure queue.
+        self.stream_consumers = [
+            StreamConsumer(
+                self,
+                f"{pascal_case(area.name)}Consumer",
+                settings=settings,
+                area=area,
+                function=self.functions.by_area[area.name],
+                tables=self.tables,
+            )
+            for area in AREAS
+            if area.streams and area.name != EVENTS_AREA
+        ]
 
         self.observability = Observability(
             self,
@@ -90,6 +104,7 @@ class DceStack(Stack):
             websocket_api=self.websocket.api,
             websocket_stage=self.websocket.stage,
             failed_batches=self.websocket.failed_batches,
+            stream_consumers=self.stream_consumers,
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.api.url + API_PREFIX.lstrip("/"), description="API base URL")

@@ -14,6 +14,7 @@ import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from local.launcher import exchange_credentials
 from tests.conftest import JWT_SECRET
 from tests.e2e.api_client import ApiClient, User
 from tests.e2e.events_client import EventStream, about, event_stream, mentions
@@ -219,12 +220,7 @@ def test_a_handshake_without_a_valid_access_token_is_refused(base_url: str, buye
 def test_the_local_connections_api_answers_gone_for_closed_connections(base_url: str):
     """boto3's `post_to_connection` raises GoneException from the local gateway as it does on AWS."""
     endpoint = base_url.split("/api/v1")[0]
-    client = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    # Signed as the exchange's own processes sign: its @connections API refuses any other signature.
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, **exchange_credentials())
     with pytest.raises(client.exceptions.GoneException):
         client.post_to_connection(ConnectionId="no-such-connection=", Data=b'{"type": "test"}')

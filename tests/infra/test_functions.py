@@ -6,7 +6,18 @@ import json
 
 import pytest
 
-from dce.adapters.tables import ACCOUNTS, API_KEYS, AUCTIONS, BIDS, CALLS, CONNECTIONS, LEDGER, TABLES
+from dce.adapters.tables import (
+    ACCOUNTS,
+    API_KEYS,
+    AUCTIONS,
+    BID_PROFILES,
+    BIDS,
+    CALLS,
+    CONNECTIONS,
+    COUNTERS,
+    LEDGER,
+    TABLES,
+)
 from dce.api.routes import AREAS, ROUTES, Area
 from infra.paths import FUNCTIONS_DIR
 from infra.settings import settings_for
@@ -22,6 +33,7 @@ UNROUTED_AREAS = {
     "auction_close": "the auction timer's task",
     "ws": "the WebSocket API's routes",
     "events": "the events fan-out, fed by DynamoDB streams",
+    "autobids": "the automatic bids, fed by the auctions stream",
 }
 
 
@@ -114,8 +126,8 @@ def test_jwt_key_is_generated_long_enough(dev: Synthesized) -> None:
     assert "SecretString" not in secret["Properties"]
 
 
-def test_the_functions_that_never_touch_tokens_are_auction_close_and_events() -> None:
-    assert {area.name for area in AREAS if not area.uses_jwt_secret} == {"auction_close", "events"}
+def test_the_functions_that_never_touch_tokens_are_auction_close_and_the_stream_consumers() -> None:
+    assert {area.name for area in AREAS if not area.uses_jwt_secret} == {"auction_close", "events", "autobids"}
 
 
 @pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
@@ -173,6 +185,20 @@ def test_marketplace_functions_never_touch_money_or_identity(dev: Synthesized, a
     granted = dev.dynamodb_actions_by_table(dev.function_id(area))
     for spec in (ACCOUNTS, LEDGER, CALLS, API_KEYS):
         assert dev.table_id(spec.name) not in granted, f"{area} may touch {spec.name}"
+
+
+def test_the_automatic_bids_place_bids_and_only_read_profiles_and_calls(dev: Synthesized) -> None:
+    """The bid path (the auction, the seller's bid, its hourly counter) and the done-markers (counters); the
+    profiles and the call are read, never written; no money, no identity."""
+    granted = dev.dynamodb_actions_by_table(dev.function_id("autobids"))
+    assert set(granted) == {dev.table_id(t.name) for t in (AUCTIONS, BIDS, COUNTERS, BID_PROFILES, CALLS)}
+    for spec in (BID_PROFILES, CALLS):
+        assert not granted[dev.table_id(spec.name)] & DYNAMODB_WRITE_ACTIONS, spec.name
+
+
+def test_opening_auctions_no_longer_touches_profiles_or_bid_counters(dev: Synthesized) -> None:
+    granted = dev.dynamodb_actions_by_table(dev.function_id("auctions"))
+    assert dev.table_id(BID_PROFILES.name) not in granted and dev.table_id(COUNTERS.name) not in granted
 
 
 def test_auction_close_only_touches_auctions_and_bids(dev: Synthesized) -> None:

@@ -35,6 +35,10 @@ def test_one_alarm_per_concern_named_after_the_environment(each_env: Synthesized
         )
     }
     expected |= {f"{prefix}-lambda-{area.name}-{kind}" for area in AREAS for kind in ("errors", "throttles")}
+    # Every other stream consumer (the automatic bids) has its own lag and failed-batches alarms.
+    consumers = [area.name for area in AREAS if area.streams and area.name != "events"]
+    assert consumers == ["autobids"]
+    expected |= {f"{prefix}-{name}-{kind}" for name in consumers for kind in ("stream-lag", "failed-batches")}
     expected |= {f"{prefix}-dynamodb-{spec.name}-throttles" for spec in TABLES}
     assert set(_alarms(each_env)) == expected
 
@@ -51,6 +55,8 @@ def test_thresholds_come_from_the_settings(each_env: Synthesized) -> None:
     assert alarms[f"{prefix}-lambda-calls-errors"]["Threshold"] == thresholds.lambda_errors
     assert alarms[f"{prefix}-auction-timer-failures"]["Threshold"] == thresholds.state_machine_failures
     assert alarms[f"{prefix}-events-stream-lag"]["Threshold"] == thresholds.stream_iterator_age_seconds * 1000
+    assert alarms[f"{prefix}-autobids-stream-lag"]["Threshold"] == thresholds.stream_iterator_age_seconds * 1000
+    assert alarms[f"{prefix}-autobids-failed-batches"]["Threshold"] == 0
     rate = json.dumps(alarms[f"{prefix}-api-5xx-rate"]["Metrics"])
     assert f"IF(requests >= {thresholds.api_min_requests}" in rate
 

@@ -10,6 +10,7 @@ import pytest
 
 from dce.adapters.stream_records import STREAM_SOURCES
 from dce.adapters.tables import TABLES
+from dce.api.routes import AREAS
 from infra.settings import settings_for
 from tests.infra.cfn import Synthesized, as_list, only_streams, referenced_ids
 
@@ -91,12 +92,32 @@ def test_the_stream_enabled_tables_are_the_marketplace_tables() -> None:
     assert {t.name for t in TABLES if t.stream} == {t.name for t in STREAM_SOURCES}
 
 
+def _events_mappings(synthesized: Synthesized) -> list[dict[str, Any]]:
+    events = {"Ref": synthesized.function_id("events")}
+    mappings = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+    return [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == events]
+
+
+def _events_queue(synthesized: Synthesized) -> str:
+    (queue_id,) = {
+        queue
+        for mapping in _events_mappings(synthesized)
+        for queue in referenced_ids(mapping["DestinationConfig"]["OnFailure"]["Destination"])
+    }
+    return queue_id
+
+
+def test_the_events_area_consumes_every_stream() -> None:
+    (events,) = [area for area in AREAS if area.name == "events"]
+    assert events.streams == STREAM_SOURCES and events.stream_event_names == ()
+
+
 def test_the_events_function_reads_each_stream_from_latest_with_bounded_retries(each_env: Synthesized) -> None:
-    mappings = [m["Properties"] for m in each_env.of_type("AWS::Lambda::EventSourceMapping").values()]
+    mappings = _events_mappings(each_env)
     streams = {each_env.table_id(t.name) for t in STREAM_SOURCES}
     assert {next(iter(referenced_ids(m["EventSourceArn"]))) for m in mappings} == streams
     assert len(mappings) == len(streams)
-    (queue_id,) = each_env.of_type("AWS::SQS::Queue")
+    queue_id = _events_queue(each_env)
     for mapping in mappings:
         assert mapping["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
         assert mapping["FunctionName"] == {"Ref": each_env.function_id("events")}
@@ -105,26 +126,30 @@ def test_the_events_function_reads_each_stream_from_latest_with_bounded_retries(
         assert 0 < mapping["MaximumRetryAttempts"] <= 5 and mapping["BatchSize"] == 100
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert referenced_ids(mapping["DestinationConfig"]["OnFailure"]["Destination"]) == {queue_id}
+        assert "FilterCriteria" not in mapping  # every change may be an event
 
 
 def test_failed_batches_go_to_an_encrypted_queue_that_refuses_plain_http(dev: Synthesized) -> None:
-    ((queue_id, queue),) = dev.of_type("AWS::SQS::Queue").items()
+    queue_id = _events_queue(dev)
+    queue = dev.json["Resources"][queue_id]
     assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [dev.data_key_id, "Arn"]}
-    (policy,) = dev.of_type("AWS::SQS::QueuePolicy").values()
-    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    (policy,) = (
+        p for p in dev.of_type("AWS::SQS::QueuePolicy").values() if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    )
     [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_only_the_events_function_reads_streams(dev: Synthesized) -> None:
-    for area in ("events", "ws", "calls", "auctions", "bids"):
+def test_only_the_stream_consumers_read_streams_and_each_only_its_own(dev: Synthesized) -> None:
+    """The events function reads every stream; the automatic bids only the auctions stream; nobody else any."""
+    assert {area.name for area in AREAS if area.streams} == {"events", "autobids"}
+    for area in AREAS:
         streamed = set()
-        for statement in dev.role_statements(dev.function_id(area)):
+        for statement in dev.role_statements(dev.function_id(area.name)):
             if only_streams(statement["Resource"]):
                 assert set(as_list(statement["Action"])) == STREAM_ACTIONS
                 streamed |= referenced_ids(statement["Resource"])
-        expected = {dev.table_id(t.name) for t in STREAM_SOURCES} if area == "events" else set()
-        assert streamed == expected, area
+        assert streamed == {dev.table_id(t.name) for t in area.streams}, area.name
 
 
 # Who may use @connections on this stage, and how: the events function pushes (POST) and closes expired

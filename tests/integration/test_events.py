@@ -158,8 +158,8 @@ def test_the_marketplace_flow_reaches_exactly_the_entitled_connections(streams: 
     assert (won["data"]["outcome"], won["data"]["bid"]["amount"]) == ("won", 12.5)
     assert buyer_closed["data"]["auction"]["winning_bid"]["seller_id"] == seller.account_id
     assert ids[other_seller] not in pusher.frames and ids[other_buyer] not in pusher.frames
-    admin_ids = {f["id"] for f in pusher.frames[ids[admin]]}
-    assert {f["id"] for f in pusher.frames[ids[buyer]] + pusher.frames[ids[seller]]} <= admin_ids
+    for event_id in {f["id"] for f in pusher.frames[ids[buyer]] + pusher.frames[ids[seller]]}:
+        pusher.wait_for(ids[admin], lambda f, i=event_id: f["id"] == i)  # connections are pushed to concurrently
 
 
 def test_every_event_is_recorded_with_its_audience(streams: StreamPoller, pusher: RecordingPusher):

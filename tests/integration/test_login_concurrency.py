@@ -61,7 +61,9 @@ def login(aws: None) -> tuple[AuthService, CountingHasher]:
         FixedClock(),
         UuidGen(),
         DynamoCounters(),
-        LoginLimits(per_email=LIMIT, per_ip=10_000, window_seconds=900),
+        LoginLimits(
+            per_email=LIMIT, per_ip=10_000, window_seconds=900, attempts_per_email=10_000, attempts_per_ip=10_000
+        ),
     )
     return service, hasher
 
@@ -94,7 +96,7 @@ def test_60_concurrent_wrong_passwords_get_exactly_the_limit_checked(login: tupl
 
 def test_right_passwords_give_their_reservation_back(login: tuple[AuthService, CountingHasher]):
     """A log-in in progress holds a reservation (so more than the limit at once may meet a 429); once its
-    password proved right, it gives it back: successes never count."""
+    password proved right, it gives it back: successes never count as failures (attempt limits out of reach)."""
     service, _ = login
     tokens = [service.login("victim@example.com", PASSWORD, "10.0.0.1") for _ in range(3 * LIMIT)]
     assert len({pair.access_token for pair in tokens}) == 3 * LIMIT

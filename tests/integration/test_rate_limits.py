@@ -3,8 +3,9 @@ per email and per client IP. Time is passed in, so the numbers are exact."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from dce.api.rate_limit import caller_key, take_token
 from dce.bootstrap import services
 from dce.config import Settings
 from dce.domain.accounts import Role
-from dce.domain.errors import InvalidCredentials, RateLimited
+from dce.domain.errors import EmailTaken, InvalidCredentials, RateLimited
 from dce.services.accounts import NewAccount
 from dce.services.auth import AuthService, LoginLimits
 from dce.services.tokens import TokenCodec
@@ -29,11 +30,19 @@ T0 = 1_800_000_000.0  # epoch seconds
 PASSWORD = "correct-horse-battery"
 
 
-def test_the_defaults_are_100_a_second_with_bursts_of_150():
+def test_the_deployed_defaults_are_100_a_second_with_bursts_of_150_and_the_local_ones_25_and_50():
+    for env in ("dev", "staging", "prod"):
+        assert (Settings(env=env).rate_limit_per_second, Settings(env=env).rate_limit_burst) == (100, 150)
+    assert (Settings(env="local").rate_limit_per_second, Settings(env="local").rate_limit_burst) == (25, 50)
+    assert Settings(env="local", rate_limit_per_second=100).rate_limit_per_second == 100  # a setting wins
     defaults = Settings()
-    assert (defaults.rate_limit_per_second, defaults.rate_limit_burst) == (100, 150)
     assert (defaults.login_failures_per_email, defaults.login_failures_per_ip) == (10, 100)
     assert defaults.login_window_seconds == 900
+    assert (defaults.login_attempts_per_email, defaults.login_attempts_per_ip, defaults.signups_per_ip) == (
+        20,
+        600,
+        120,
+    )
 
 
 def test_a_full_bucket_grants_a_burst_then_refills_at_the_rate(aws):
@@ -120,7 +129,7 @@ def test_failed_logins_from_one_ip_are_limited_across_emails(auth):
     assert service.login("other@example.com", PASSWORD, "10.1.1.1").access_token
 
 
-def test_successful_logins_do_not_count_toward_the_limits(auth):
+def test_successful_logins_do_not_count_toward_the_failure_limits(auth):
     service, _ = auth
     for _ in range(8):
         assert service.login("victim@example.com", PASSWORD, "10.0.0.1").access_token
@@ -161,3 +170,92 @@ def test_requests_are_served_when_the_limiter_cannot_be_reached(aws, monkeypatch
 
     monkeypatch.setattr(DynamoTokenBuckets, "take", unreachable)
     take_token(event("a1"))  # fails open: no exception
+
+
+@pytest.fixture
+def attempts(aws) -> tuple[AuthService, FakeClock, list[int]]:
+    """Log-in attempts of any outcome limited (fair use: each costs a hash), with a hasher that counts."""
+    services().accounts.sign_up(
+        NewAccount(email="busy@example.com", company_name="Acme", role=Role.BUYER, password=PASSWORD)
+    )
+    clock = FakeClock(datetime(2026, 1, 1, 12, 0, 5, tzinfo=UTC))
+    limits = LoginLimits(per_email=3, per_ip=50, window_seconds=900, attempts_per_email=5, attempts_per_ip=8)
+    hashed: list[int] = []
+
+    class CountingHasher(Argon2Hasher):
+        def verify(self, password_hash: str, password: str) -> bool:
+            hashed.append(1)
+            return super().verify(password_hash, password)
+
+    service = AuthService(
+        DynamoAccountRepo(),
+        DynamoSessionRepo(),
+        CountingHasher(1, 1024),
+        TokenCodec(JWT_SECRET, 900, 3600),
+        clock,
+        UuidGen(),
+        DynamoCounters(),
+        limits,
+    )
+    return service, clock, hashed
+
+
+def test_successful_logins_too_are_limited_per_email_a_minute(attempts):
+    service, clock, hashed = attempts
+    for _ in range(5):
+        assert service.login("busy@example.com", PASSWORD, "10.0.0.1").access_token
+    with pytest.raises(RateLimited) as refused:
+        service.login("busy@example.com", PASSWORD, "10.0.0.2")
+    assert refused.value.retry_after == 55 and refused.value.message == "Too many log-ins: retry later"
+    assert len(hashed) == 5  # the refused attempt cost no hash
+    clock.now_at += timedelta(seconds=60)  # a new minute
+    assert service.login("busy@example.com", PASSWORD, "10.0.0.1").access_token
+
+
+def test_log_in_attempts_are_limited_per_client_ip_across_emails(attempts):
+    service, _, hashed = attempts
+    for n in range(8):
+        with pytest.raises(InvalidCredentials):
+            service.login(f"nobody-{n}@example.com", "wrong-password-123", "10.7.7.7")
+    with pytest.raises(RateLimited):
+        service.login("busy@example.com", PASSWORD, "10.7.7.7")
+    assert len(hashed) == 8
+    assert service.login("busy@example.com", PASSWORD, "10.7.7.8").access_token  # another address is not
+
+
+def test_sign_ups_are_limited_per_client_ip_a_minute_before_any_hash(aws):
+    from dce.adapters.system import SystemClock
+    from dce.services.accounts import SIGNUPS, AccountService
+    from dce.services.windowed_limits import WindowedLimits
+
+    hashes: list[int] = []
+
+    class CountingHasher(Argon2Hasher):
+        def hash(self, password: str) -> str:
+            hashes.append(1)
+            return super().hash(password)
+
+    clock = SystemClock()
+    service = AccountService(
+        DynamoAccountRepo(),
+        services().api_keys,
+        CountingHasher(1, 1024),
+        clock,
+        UuidGen(),
+        Decimal("0.00"),
+        WindowedLimits(DynamoCounters(), clock),
+        replace(SIGNUPS, limits={"ip": 3}),
+    )
+
+    def sign_up(email: str, ip: str) -> None:
+        service.sign_up(NewAccount(email=email, company_name="Acme", role=Role.SELLER, password=PASSWORD), ip)
+
+    sign_up("one@example.com", "10.3.3.3")
+    with pytest.raises(EmailTaken):  # a taken email is refused before its password is hashed
+        sign_up("one@example.com", "10.3.3.3")
+    sign_up("two@example.com", "10.3.3.3")
+    with pytest.raises(RateLimited) as refused:
+        sign_up("three@example.com", "10.3.3.3")
+    assert 1 <= refused.value.retry_after <= 60 and refused.value.message == "Too many sign-ups: retry later"
+    assert len(hashes) == 2
+    sign_up("three@example.com", "10.3.3.4")  # another address may still sign up

@@ -63,12 +63,22 @@ class FixedClock:
 @dataclass
 class MemoryConnections:
     items: dict[str, Connection] = field(default_factory=dict)
+    max_per_account: int = 100
 
     def add(self, connection_id: str, account: str, role: Role = Role.BUYER, topics: tuple[str, ...] = ()) -> None:
         self.items[connection_id] = replace(Connection.opened(connection_id, account, role, T0), topics=topics)
 
     def put(self, connection: Connection) -> None:
         self.items[connection.id] = connection
+
+    def admit(self, connection: Connection) -> datetime | None:
+        """Like the DynamoDB repo: at most `max_per_account` live connections per account."""
+        live = [c for c in self.items.values() if c.account_id == connection.account_id]
+        live = [c for c in live if c.is_live_at(connection.connected_at)]
+        if len(live) >= self.max_per_account:
+            return min(c.expires_at for c in live)
+        self.items[connection.id] = connection
+        return None
 
     def get(self, connection_id: str) -> Connection | None:
         return self.items.get(connection_id)

@@ -58,6 +58,13 @@ CASES = {
         "from dce.bootstrap import events; events()",
         (RESOLVER, IDEMPOTENCY, "argon2", "jwt", "dce.adapters.secrets"),
     ),
+    # The automatic bids: the bid path and the profiles, never the REST resolver, tokens or the signing key.
+    "autobids": (
+        "autobids",
+        "handler",
+        "services().auto_bids",
+        (RESOLVER, IDEMPOTENCY, "argon2", "jwt", "dce.adapters.secrets", "dce.api.schemas", "dce.services.calls"),
+    ),
 }
 
 

@@ -7,9 +7,16 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from local import sigv4
 from local.websocket import WebSocketHub
 
-SIGNED = [(b"authorization", b"AWS4-HMAC-SHA256 Credential=testing/...")]
+
+def signed(method: str, path: str, body: bytes) -> list[tuple[bytes, bytes]]:
+    """Headers signed as the exchange's own processes sign (this process's AWS credentials)."""
+    credentials = sigv4.environment_credentials()
+    assert credentials is not None
+    headers = sigv4.sign(method, f"http://127.0.0.1{path}", body, credentials)
+    return [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
 
 class FakeWorkers:
@@ -52,7 +59,8 @@ class Client:
 
 async def http(hub: WebSocketHub, method: str, path: str, body: bytes = b"", headers: Any = None) -> tuple[int, Any]:
     sent: list[dict[str, Any]] = []
-    scope = {"type": "http", "method": method, "path": path, "headers": SIGNED if headers is None else headers}
+    request_headers = signed(method, path, body) if headers is None else headers
+    scope = {"type": "http", "method": method, "path": path, "headers": request_headers}
     incoming = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive() -> dict[str, Any]:

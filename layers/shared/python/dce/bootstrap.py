@@ -3,7 +3,7 @@
 Every service is built on first use, with its adapters' imports: a function loads only what its code
 path asks for (the calls function never imports argon2 or PyJWT, the authorizer never the marketplace),
 and the JWT signing key is read only by the services that sign or verify something with it (tokens,
-cursors) — `auction_close` and `events` never fetch it (`Area.uses_jwt_secret`).
+cursors) — `auction_close`, `events` and `autobids` never fetch it (`Area.uses_jwt_secret`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from dce.services.api_keys import ApiKeyService
     from dce.services.auctions import AuctionService
     from dce.services.auth import AuthService, LoginLimits
-    from dce.services.bid_profiles import BidProfileService
+    from dce.services.bid_profiles import AutoBids, BidProfileService
     from dce.services.bids import BidService
     from dce.services.calls import CallService
     from dce.services.compliance import ComplianceService
@@ -115,11 +115,22 @@ class Services:
 
     @cached_property
     def accounts(self) -> AccountService:
-        from dce.services.accounts import AccountService
+        from dataclasses import replace
+
+        from dce.adapters.rate_limits_repo import DynamoCounters
+        from dce.services.accounts import SIGNUPS, AccountService
+        from dce.services.windowed_limits import WindowedLimits
 
         config = settings()
         return AccountService(
-            self._account_repo, self.api_keys, self._hasher, self.clock, self.ids, config.signup_credit
+            self._account_repo,
+            self.api_keys,
+            self._hasher,
+            self.clock,
+            self.ids,
+            config.signup_credit,
+            WindowedLimits(DynamoCounters(), self.clock),
+            replace(SIGNUPS, limits={"ip": config.signups_per_ip}),
         )
 
     @cached_property
@@ -173,12 +184,10 @@ class Services:
         from dce.adapters.auction_timer import StepFunctionsTimer
         from dce.services.auctions import AuctionService
 
-        auctions = AuctionService(
+        # Opening places no automatic bid: the autobids function does, from the auctions stream (`auto_bids`).
+        return AuctionService(
             self._auction_repo, self._call_repo, StepFunctionsTimer(), self.clock, self.ids, self.metrics
         )
-        # Automatic bids: the profiles are loaded when the first auction opens, not by the timer's close.
-        auctions.when_opened(lambda auction, call: self.bid_profiles.auto_bid(auction, call))
-        return auctions
 
     @cached_property
     def bids(self) -> BidService:
@@ -191,7 +200,15 @@ class Services:
         from dce.adapters.bid_profiles_repo import DynamoBidProfileRepo
         from dce.services.bid_profiles import BidProfileService
 
-        return BidProfileService(DynamoBidProfileRepo(), self.bids, _state_of, self.clock, self.ids)
+        return BidProfileService(DynamoBidProfileRepo(), self.clock, self.ids, settings().bid_profiles_per_seller)
+
+    @cached_property
+    def auto_bids(self) -> AutoBids:
+        """The autobids function's use case: an opened auction's automatic bids, through the bid path."""
+        from dce.adapters.bid_profiles_repo import DynamoAutoBidLog, DynamoBidProfileRepo
+        from dce.services.bid_profiles import AutoBids
+
+        return AutoBids(DynamoBidProfileRepo(), self._call_repo, self.bids, DynamoAutoBidLog(), _state_of, self.clock)
 
     @cached_property
     def calls(self) -> CallService:
@@ -219,7 +236,13 @@ def _login_limits() -> LoginLimits:
     from dce.services.auth import LoginLimits
 
     config = settings()
-    return LoginLimits(config.login_failures_per_email, config.login_failures_per_ip, config.login_window_seconds)
+    return LoginLimits(
+        config.login_failures_per_email,
+        config.login_failures_per_ip,
+        config.login_window_seconds,
+        config.login_attempts_per_email,
+        config.login_attempts_per_ip,
+    )
 
 
 def _state_of(e164: str) -> str | None:

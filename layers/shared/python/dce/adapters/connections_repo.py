@@ -1,8 +1,20 @@
 """WebSocket connections in DynamoDB: keyed by connection id, found by account (GSI) or as admins
-(sparse GSI), expired by TTL when API Gateway's 2-hour limit has passed."""
+(sparse GSI), expired by TTL when the connection's time is up.
+
+Each account with connections also has one item in the same table, `id = "account#<account id>"` (connection
+ids never contain `#`): `live`, a string set with one `"<expires_at_epoch>:<connection id>"` per connection
+it admitted. `$connect` adds to it with a conditional `ADD` (`size(live) < max`), so the cap holds under
+concurrent handshakes without a transaction; forgetting a connection removes its element (`DELETE` from a
+set: doing it twice is harmless). Elements carry their connection's expiry, so one whose record TTL removed
+(or whose `$connect` crashed half-way) stops counting when its connection would have ended: an account at
+its cap has such elements pruned before it is refused. The item has neither `account_id` nor `admin_flag`,
+so neither index ever shows it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -12,8 +24,13 @@ from dce.adapters import aws
 from dce.adapters.dynamo import is_condition_failure
 from dce.adapters.items import parse_ts, ts
 from dce.adapters.tables import CONNECTIONS
+from dce.config import settings
 from dce.domain.accounts import Role
-from dce.domain.connections import Connection
+from dce.domain.connections import CONNECTION_LIFETIME, Connection
+
+ACCOUNT_ITEM_PREFIX = "account#"
+ADMIT_ATTEMPTS = 3  # claim; at the cap, prune expired elements and claim again (a racer may take them first)
+_ACCOUNT_ITEM_TTL_MARGIN_S = 60
 
 
 def connection_item(c: Connection) -> dict[str, Any]:
@@ -23,7 +40,7 @@ def connection_item(c: Connection) -> dict[str, Any]:
         "role": c.role.value,
         "connected_at": ts(c.connected_at),
         "expires_at": ts(c.expires_at),
-        "expires_at_epoch": int(c.expires_at.timestamp()),
+        "expires_at_epoch": _epoch(c.expires_at),
         "topics": list(c.topics),
     }
     if c.role is Role.ADMIN:
@@ -42,8 +59,53 @@ def connection_from(item: dict[str, Any]) -> Connection:
     )
 
 
+def account_key(account_id: str) -> dict[str, str]:
+    """The key of the account's item that counts its connections."""
+    return {"id": ACCOUNT_ITEM_PREFIX + account_id}
+
+
+def live_element(connection_id: str, expires_at_epoch: int) -> str:
+    return f"{expires_at_epoch}:{connection_id}"
+
+
+def _element_epoch(element: str) -> int:
+    return int(element.split(":", 1)[0])
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
 class DynamoConnectionRepo:
+    def __init__(self, max_per_account: int | None = None) -> None:
+        self._max_per_account = max_per_account  # None: the setting (DCE_WS_MAX_CONNECTIONS_PER_ACCOUNT)
+
+    @property
+    def max_per_account(self) -> int:
+        return self._max_per_account or settings().ws_max_connections_per_account
+
+    def admit(self, connection: Connection) -> datetime | None:
+        """Store the connection unless its account already has `max_per_account` live ones (admins too).
+        None when stored; otherwise when the earliest of those ends at the latest (nothing is written)."""
+        account_id, now = connection.account_id, _epoch(connection.connected_at)
+        element = live_element(connection.id, _epoch(connection.expires_at))
+        for attempt in range(1, ADMIT_ATTEMPTS + 1):
+            live = self._claim(account_id, element, now)
+            if live is None:
+                break
+            expired = {e for e in live if _element_epoch(e) < now}  # its connection ended before this one began
+            if not expired or attempt == ADMIT_ATTEMPTS:
+                return datetime.fromtimestamp(min((_element_epoch(e) for e in live - expired), default=now), UTC)
+            self._release(account_id, expired)
+        try:
+            aws.table(CONNECTIONS).put_item(Item=connection_item(connection))
+        except Exception:
+            self._release(account_id, {element})
+            raise
+        return None
+
     def put(self, connection: Connection) -> None:
+        """Store a connection without counting it (tests, tools); `$connect` uses `admit`."""
         aws.table(CONNECTIONS).put_item(Item=connection_item(connection))
 
     def get(self, connection_id: str) -> Connection | None:
@@ -51,7 +113,12 @@ class DynamoConnectionRepo:
         return connection_from(item) if item else None
 
     def delete(self, connection_id: str) -> None:
-        aws.table(CONNECTIONS).delete_item(Key={"id": connection_id})
+        """Forget a connection and free its place in its account's count. Whoever deletes the record frees
+        the place ($disconnect, the fan-out, a suspension, racing each other): the others find nothing."""
+        table = aws.table(CONNECTIONS)
+        old = table.delete_item(Key={"id": connection_id}, ReturnValues="ALL_OLD").get("Attributes")
+        if old and "account_id" in old:
+            self._release(str(old["account_id"]), {live_element(connection_id, int(old["expires_at_epoch"]))})
 
     def set_topics(self, connection_id: str, topics: tuple[str, ...]) -> bool:
         try:
@@ -78,6 +145,48 @@ class DynamoConnectionRepo:
 
     def admins(self) -> list[Connection]:
         return self._query({"IndexName": "admins", "KeyConditionExpression": Key("admin_flag").eq("1")})
+
+    def _claim(self, account_id: str, element: str, now: int) -> set[str] | None:
+        """Add the element to the account's live set if it has room: None when added, else the set as it is."""
+        table = aws.table(CONNECTIONS)
+        try:
+            table.update_item(
+                Key=account_key(account_id),
+                # The item outlives every element (each ends within CONNECTION_LIFETIME of its $connect).
+                UpdateExpression="ADD live :element SET expires_at_epoch = :ttl",
+                ConditionExpression="attribute_not_exists(live) OR size(live) < :max",
+                ExpressionAttributeValues={
+                    ":element": {element},
+                    ":max": self.max_per_account,
+                    ":ttl": now + int(CONNECTION_LIFETIME.total_seconds()) + _ACCOUNT_ITEM_TTL_MARGIN_S,
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            if "Item" in error.response:  # the low-level shape: {"live": {"SS": [...]}}
+                return set(error.response["Item"].get("live", {}).get("SS", []))
+            item = table.get_item(Key=account_key(account_id), ConsistentRead=True).get("Item") or {}
+            return set(item.get("live") or ())
+        return None
+
+    @staticmethod
+    def _release(account_id: str, elements: Iterable[str]) -> None:
+        """Remove elements from the account's live set (absent ones are ignored)."""
+        values = set(elements)
+        if not values:
+            return
+        try:
+            aws.table(CONNECTIONS).update_item(
+                Key=account_key(account_id),
+                UpdateExpression="DELETE live :elements",
+                ConditionExpression="attribute_exists(id)",  # never create the item just to remove from it
+                ExpressionAttributeValues={":elements": values},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
 
     @staticmethod
     def _query(query: dict[str, Any]) -> list[Connection]:

@@ -40,6 +40,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "BID_BELOW_RESERVE": 409,
     "BID_NOT_HIGHER": 409,
     "IDEMPOTENCY_CONFLICT": 409,
+    "LIMIT_EXCEEDED": 409,  # a fair-use cap (bid profiles per seller)
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "RATE_LIMITED": 429,

@@ -27,6 +27,7 @@ from dce.adapters.tables import (
     LEDGER,
     RATE_LIMITS,
     SESSIONS,
+    TABLES,
     Table,
 )
 from dce.domain.accounts import Role
@@ -60,6 +61,10 @@ class Route:
     # Top-level fields of the success body holding a one-time secret: the remembered response keeps them as
     # null, so the idempotency table never holds a secret and a replay never hands one out again.
     secret_fields: tuple[str, ...] = ()
+    # Whether the route hashes a password (argon2, ~0.1 s of CPU a call): the local gateway runs these in a
+    # worker pool of their own at a lower CPU priority, so a flood of sign-ups or log-ins never holds the
+    # workers other routes need (on AWS the accounts function's reserved concurrency bounds them).
+    hashes_password: bool = False
 
     @property
     def public(self) -> bool:
@@ -85,6 +90,11 @@ class Area:
     # Closes WebSocket connections through the @connections API (DELETE only): a suspension closes the
     # account's connections itself (CDK grants it and sets DCE_WS_ENDPOINT).
     closes_connections: bool = False
+    # The table streams the function consumes (on AWS an event source mapping each, locally a stream poller of
+    # its own: local/streams.py), and which records it is handed: their `eventName` (INSERT, MODIFY, REMOVE;
+    # empty = all), as the mapping's filter criteria. Stream read access comes with the mapping, not `tables`.
+    streams: tuple[Table, ...] = ()
+    stream_event_names: tuple[str, ...] = ()
 
     @property
     def code_folder(self) -> str:
@@ -93,8 +103,8 @@ class Area:
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "accounts", PUBLIC, rate_limited=False),
-    Route("POST", "/accounts", "accounts", PUBLIC, secret_fields=("api_key",)),
-    Route("POST", "/auth/login", "accounts", PUBLIC, idempotent=False),
+    Route("POST", "/accounts", "accounts", PUBLIC, secret_fields=("api_key",), hashes_password=True),
+    Route("POST", "/auth/login", "accounts", PUBLIC, idempotent=False, hashes_password=True),
     Route("POST", "/auth/refresh", "accounts", PUBLIC, idempotent=False),
     Route("GET", "/profile", "accounts", ALL),
     Route("GET", "/account/balance", "accounts", ALL),
@@ -103,7 +113,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api-keys", "accounts", ALL),
     Route("DELETE", "/api-keys/{id}", "accounts", ALL),
     Route("GET", "/admin/users", "accounts", ADMIN),
-    Route("POST", "/admin/users", "accounts", ADMIN, secret_fields=("api_key",)),
+    Route("POST", "/admin/users", "accounts", ADMIN, secret_fields=("api_key",), hashes_password=True),
     Route("POST", "/admin/accounts/{id}/credit", "accounts", ADMIN),
     Route("PATCH", "/admin/accounts/{id}", "accounts", ADMIN),
     Route("POST", "/calls", "calls", BUYER),
@@ -170,19 +180,9 @@ AREAS: tuple[Area, ...] = (
             (COUNTERS, "write"),
         ),
     ),
-    # Opening an auction places the automatic bids of matching profiles.
-    Area(
-        "auctions",
-        (
-            (AUCTIONS, "write"),
-            (CALLS, "write"),
-            (BIDS, "write"),
-            (BID_PROFILES, "read"),
-            (COUNTERS, "write"),
-            *API_EDGE,
-        ),
-        starts_auction_timer=True,
-    ),
+    # Opening an auction claims its call; viewing reads its bids, completing settles them. No automatic bid is
+    # placed here (the autobids function does, off the request path): no profiles, no bid counters.
+    Area("auctions", ((AUCTIONS, "write"), (CALLS, "write"), (BIDS, "write"), *API_EDGE), starts_auction_timer=True),
     Area("bids", ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "write"), *API_EDGE)),
     # The Step Functions task that closes an auction when its timer fires.
     Area(
@@ -205,6 +205,18 @@ AREAS: tuple[Area, ...] = (
         "events",
         ((EVENTS, "write"), (CONNECTIONS, "write"), (AUCTIONS, "read"), (CALLS, "read"), (BID_PROFILES, "read")),
         uses_jwt_secret=False,
+        streams=tuple(table for table in TABLES if table.stream),
+    ),
+    # Automatic bids, off the request path: reads the auctions stream's new auctions (`auction.opened`) and
+    # places the matching profiles' bids through the bid path (the auction must be open, the sellers' hourly
+    # bid counters count them); reads the auction's call for its facts. Remembers the events it has finished
+    # in the counters table (a replayed batch places no second bid).
+    Area(
+        "autobids",
+        ((AUCTIONS, "write"), (BIDS, "write"), (COUNTERS, "write"), (BID_PROFILES, "read"), (CALLS, "read")),
+        uses_jwt_secret=False,
+        streams=(AUCTIONS,),
+        stream_event_names=("INSERT",),
     ),
 )
 

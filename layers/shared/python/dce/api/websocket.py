@@ -1,9 +1,11 @@
 """The WebSocket API's three routes, served by one function (API Gateway's WebSocket event shape).
 
 - `$connect`: the access token comes as `?token=` (browsers cannot set headers on a WebSocket); without
-  a valid one, or for a suspended account (`ACCOUNT_SUSPENDED`), the handshake is refused with 401. The
-  connection is stored for 2 hours (API Gateway's limit).
-- `$disconnect`: the connection is forgotten.
+  a valid one, or for a suspended account (`ACCOUNT_SUSPENDED`), the handshake is refused with 401; an
+  account that already has its maximum of connections (`DCE_WS_MAX_CONNECTIONS_PER_ACCOUNT`, admins too)
+  gets 429 `RATE_LIMITED` with `Retry-After`. The connection is stored until its token expires (at most
+  2 hours, API Gateway's limit).
+- `$disconnect`: the connection is forgotten (and its place in the account's count freed).
 - `$default`: `{"action": "ping"}` → `{"type": "pong"}`; `{"action": "subscribe", "topics": [...]}` →
   `{"type": "subscribed", "topics": [...]}`. Anything else gets an error frame and the connection stays
   open. Replies are the route response (the function's `body`), so they need no `@connections` call.
@@ -18,9 +20,9 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 
-from dce.api.errors import error_body, error_headers
+from dce.api.errors import error_body, error_headers, status_of
 from dce.domain.connections import MAX_TOPICS
-from dce.domain.errors import AccountSuspended, DomainError, Unauthorized
+from dce.domain.errors import AccountSuspended, DomainError, RateLimited, Unauthorized
 from dce.domain.events import MAX_TOPIC_LENGTH, is_valid_topic
 from dce.services.connections import ConnectionService
 
@@ -76,10 +78,13 @@ def _connect(
     token = (event.get("queryStringParameters") or {}).get("token")
     try:
         connections.open(connection_id, str(token) if token else None)
-    except (Unauthorized, AccountSuspended) as refused:  # both 401: no token, a bad one, a suspended account
+    # 401: no token, a bad one, a suspended account; 429: the account's connections are at the maximum.
+    except (Unauthorized, AccountSuspended, RateLimited) as refused:
+        status = status_of(refused)
+        headers = error_headers(refused.code, request_id, refused.retry_after, status)
         return {
-            "statusCode": 401,
-            "headers": {"Content-Type": "application/json", **error_headers(refused.code, request_id)},
+            "statusCode": status,
+            "headers": {"Content-Type": "application/json", **headers},
             "body": error_body(refused.code, refused.message, request_id),
         }
     return {"statusCode": 200}

@@ -145,6 +145,13 @@ class BidNotHigher(DomainError):
     default_message = "A new bid must be higher than your current bid"
 
 
+class LimitExceeded(DomainError):
+    """A fair-use cap on what one account may hold (e.g. bid profiles per seller) is reached."""
+
+    code = "LIMIT_EXCEEDED"
+    default_message = "Limit reached: delete something first"
+
+
 class NoBidsAvailable(DomainError):
     code = "NO_BIDS_AVAILABLE"
     default_message = "No bids available for this call"

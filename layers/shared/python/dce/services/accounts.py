@@ -16,16 +16,19 @@ from dce.domain.accounts import (
     check_plain_text,
     normalise_email,
 )
-from dce.domain.errors import AccountNotFound, Conflict, Forbidden, ValidationFailed
+from dce.domain.errors import AccountNotFound, Conflict, EmailTaken, Forbidden, ValidationFailed
 from dce.domain.money import to_cents
 from dce.domain.pages import Page
 from dce.ports import AccountRepo, Clock, IdGen, PasswordHasher
 from dce.services.api_keys import ApiKeyService
 from dce.services.retry import backoff
+from dce.services.windowed_limits import WindowedLimit, WindowedLimits
 
 MAX_CREDIT = Decimal("1000000.00")
 ACCOUNT_STATUSES = ("active", "suspended")
 RETRIES = 8
+# Fair use: sign-ups per client IP a minute (each may cost a password hash).
+SIGNUPS = WindowedLimit("signup", 60, {"ip": 120}, "Too many sign-ups: retry later")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +51,20 @@ class AccountService:
         clock: Clock,
         ids: IdGen,
         signup_credit: Decimal,
+        limiter: WindowedLimits | None = None,
+        signups: WindowedLimit = SIGNUPS,
     ) -> None:
         self._repo, self._keys, self._hasher = repo, api_keys, hasher
         self._clock, self._ids, self._signup_credit = clock, ids, signup_credit
+        self._limiter, self._signups = limiter, signups
 
-    def sign_up(self, new: NewAccount) -> tuple[Account, str | None]:
-        """Public sign-up: buyers and sellers only."""
+    def sign_up(self, new: NewAccount, source_ip: str | None = None) -> tuple[Account, str | None]:
+        """Public sign-up: buyers and sellers only, at most `signups` per client IP and window (429 past it,
+        counted before any password is hashed, whatever the outcome)."""
         if new.role is Role.ADMIN:
             raise Forbidden("Admin accounts cannot be created by sign-up")
+        if self._limiter is not None:
+            self._limiter.reserve(self._signups, {"ip": source_ip})
         return self.create(new)
 
     def create(self, new: NewAccount) -> tuple[Account, str | None]:
@@ -71,6 +80,8 @@ class AccountService:
         password_hash = None
         if new.password is not None:
             check_password(new.password)
+            if self._repo.find_by_email(email) is not None:  # a taken email costs no hash (the put still checks)
+                raise EmailTaken()
             password_hash = self._hasher.hash(new.password)
         now = self._clock.now()
         credit = self._signup_credit if new.role is Role.BUYER else Decimal("0.00")

@@ -1,12 +1,14 @@
 """Use cases for auctions: open (with its timer), read (sealed for sellers), list, and close.
 
+Opening places no bid: the automatic bids of matching profiles are placed off the request path, by the
+`autobids` function reading `auction.opened` from the auctions stream (dce.services.bid_profiles.AutoBids).
+
 Closing has one code path, shared by the timer, `POST /auctions/{id}/complete` and routing:
 flip open → completed (a conditional write, so bids stop), then record the winner once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -23,7 +25,7 @@ from dce.domain.auctions import (
     check_reserve,
     choose_winner,
 )
-from dce.domain.calls import Call, CallStatus
+from dce.domain.calls import CallStatus
 from dce.domain.errors import AuctionNotFound, CallNotFound, InvalidState, ValidationFailed
 from dce.domain.pages import Page
 from dce.domain.principal import Principal
@@ -59,9 +61,6 @@ class TimerTick:
     wait_seconds: int
 
 
-OnOpen = Callable[[Auction, Call], int]
-
-
 class AuctionService:
     def __init__(
         self,
@@ -74,11 +73,6 @@ class AuctionService:
     ) -> None:
         self._auctions, self._calls, self._timer, self._clock, self._ids = auctions, calls, timer, clock, ids
         self._metrics = metrics or Uncounted()
-        self._on_open: OnOpen | None = None
-
-    def when_opened(self, hook: OnOpen) -> None:
-        """Run `hook(auction, call)` after an auction opens (automatic bids); it returns bids placed."""
-        self._on_open = hook
 
     def open(self, caller: Principal, new: NewAuction) -> Auction:
         reserve = check_reserve(new.reserve_price)
@@ -104,9 +98,7 @@ class AuctionService:
         )
         self._auctions.create_for_call(auction)
         self._timer.start(auction.id, duration)
-        if self._on_open is not None and self._on_open(auction, call):
-            return self._auctions.get(auction.id) or auction  # with the automatic bids counted
-        return auction
+        return auction  # its automatic bids follow within seconds (the autobids stream consumer)
 
     def view(self, caller: Principal, auction_id: str) -> AuctionView:
         auction = self._auctions.get(auction_id)

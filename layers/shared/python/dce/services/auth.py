@@ -9,7 +9,6 @@ guesses arrive at once (reading the counters and counting afterwards let every c
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +16,6 @@ from dce.domain.accounts import Account, AccountStatus, normalise_email, session
 from dce.domain.errors import (
     AccountSuspended,
     InvalidCredentials,
-    RateLimited,
     SuspendedAccountLogin,
     Unauthorized,
     ValidationFailed,
@@ -25,6 +23,7 @@ from dce.domain.errors import (
 from dce.domain.principal import Principal
 from dce.ports import AccountRepo, Clock, Counters, IdGen, PasswordHasher, SessionRepo
 from dce.services.tokens import TokenCodec
+from dce.services.windowed_limits import WindowedLimit, WindowedLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +36,34 @@ class TokenPair:
 
 @dataclass(frozen=True, slots=True)
 class LoginLimits:
-    """At most this many failed log-ins per email and per client IP in each fixed window."""
+    """Failed log-ins (brute force): at most `per_email`/`per_ip` in each window of `window_seconds`. Log-in
+    attempts of any outcome (fair use: each costs a password hash): at most `attempts_per_email`/
+    `attempts_per_ip` in each window of `attempts_window_seconds`."""
 
     per_email: int = 10
     per_ip: int = 100
     window_seconds: int = 900
+    attempts_per_email: int = 20
+    attempts_per_ip: int = 600
+    attempts_window_seconds: int = 60
+
+    @property
+    def failures(self) -> WindowedLimit:
+        return WindowedLimit(
+            "login",
+            self.window_seconds,
+            {"email": self.per_email, "ip": self.per_ip},
+            "Too many failed log-ins: retry later",
+        )
+
+    @property
+    def attempts(self) -> WindowedLimit:
+        return WindowedLimit(
+            "login-attempt",
+            self.attempts_window_seconds,
+            {"email": self.attempts_per_email, "ip": self.attempts_per_ip},
+            "Too many log-ins: retry later",
+        )
 
 
 class AuthService:
@@ -58,7 +80,8 @@ class AuthService:
     ) -> None:
         self._accounts, self._sessions, self._hasher = accounts, sessions, hasher
         self._codec, self._clock, self._ids = codec, clock, ids
-        self._failures, self._limits = failures, limits
+        self._limiter = WindowedLimits(failures, clock) if failures is not None else None
+        self._limits = limits
         self._dummy_hash: str | None = None
 
     def login(self, email: str, password: str, source_ip: str | None = None) -> TokenPair:
@@ -116,27 +139,21 @@ class AuthService:
         )
 
     def _reserve_attempt(self, email: str, source_ip: str | None) -> list[str]:
-        """Reserve one attempt on the email's and the IP's counters of this window, before any password is
-        checked: RateLimited while either is at its limit (the same answer for every email, so it tells nothing
-        about accounts). Returns the reserved keys; an attempt that fails keeps them (it is a failure)."""
-        if self._failures is None:
+        """Before any password is checked: count the attempt (any outcome, never given back), then reserve a
+        failure on the email's and the IP's counters (given back when the password is right). RateLimited while
+        either limit is used up (the same answer for every email, so it tells nothing about accounts).
+        Returns the failure counters reserved."""
+        if self._limiter is None:
             return []
-        now = self._clock.now().timestamp()
-        window = int(now // self._limits.window_seconds)
         email_hash = hashlib.sha256(email.encode()).hexdigest()[:32]  # no addresses in the counters table
-        limits = {f"login#email#{email_hash}#{window}": self._limits.per_email}
-        if source_ip:
-            limits[f"login#ip#{source_ip}#{window}"] = self._limits.per_ip
-        expires = (window + 2) * self._limits.window_seconds
-        if not self._failures.reserve(limits, expires):
-            window_end = (window + 1) * self._limits.window_seconds
-            raise RateLimited(math.ceil(window_end - now), "Too many failed log-ins: retry later")
-        return list(limits)
+        keys = {"email": email_hash, "ip": source_ip}
+        self._limiter.reserve(self._limits.attempts, keys)
+        return self._limiter.reserve(self._limits.failures, keys)
 
     def _release(self, reserved: list[str]) -> None:
         """The password was right: the attempt is not a failure."""
-        if self._failures is not None and reserved:
-            self._failures.release(reserved)
+        if self._limiter is not None:
+            self._limiter.release(reserved)
 
     def _verify_dummy(self, password: str) -> None:
         if self._dummy_hash is None:

@@ -57,7 +57,7 @@ def health() -> HealthOut:
 
 @router.post("/accounts", tags=["accounts"], responses=error_docs(400, 403, 409, success=201))
 def sign_up(body: SignUpIn) -> Response[AccountOut]:
-    account, api_key = services().accounts.sign_up(_new_account(body))
+    account, api_key = services().accounts.sign_up(_new_account(body), client_ip(router))
     return Response(201, JSON, AccountOut.of(account, api_key))
 
 
