@@ -91,9 +91,10 @@ def money_request(api: ApiClient, key: str, admin: User, auction_id: str) -> tup
         path = route.replace("{id}", buyer.id)
         return path, {"reason": "goodwill"} if path.endswith("/credit") else {}, admin
     seller = api.sign_up("seller")
+    # Inactive: a catch-all profile with an automatic bid would bid on every other test's auctions.
     if method == "PUT":
-        return f"/bid-profiles/{api.post('/bid-profiles', {}, seller).json()['id']}", {}, seller
-    return "/bid-profiles", {}, seller
+        return f"/bid-profiles/{api.post('/bid-profiles', {'active': False}, seller).json()['id']}", {}, seller
+    return "/bid-profiles", {"active": False}, seller
 
 
 @pytest.mark.parametrize("key", MONEY_FIELDS)
