@@ -177,9 +177,17 @@ def compare(name: str, victim: str, baseline: Latencies, attacked: Latencies, at
 # --- the attacks -----------------------------------------------------------------------------------------
 
 
+WARM_UP_S = 3.0  # the victim's first requests start the workers (cold starts): not part of any phase
+
+
 def profile_victim(api: Api, user: dict[str, str], seconds: float) -> Callable[[], Latencies]:
     client = httpx.Client(base_url=f"{api.base}/api/v1", timeout=60)
-    return lambda: open_loop(10, seconds, lambda: status_probe(client, "GET", "/profile", auth(user)))
+
+    def probe() -> str | None:
+        return status_probe(client, "GET", "/profile", auth(user))
+
+    open_loop(10, WARM_UP_S, probe)
+    return lambda: open_loop(10, seconds, probe)
 
 
 def signup_flood(api: Api, seconds: float) -> dict[str, Any]:
@@ -236,6 +244,7 @@ def bid_profiles(api: Api, seconds: float) -> dict[str, Any]:
         return result
 
     elapsed: list[float] = []
+    open_loop(2, WARM_UP_S, open_auction)  # cold starts of the calls and auctions workers
     baseline = measure()
     outcomes: Counter[str] = Counter()
     catch_all = {"criteria": {"max_budget": 1000}, "auto_bid": {"amount": 5.0}, "active": True}
@@ -322,8 +331,7 @@ def ws_fanout(api: Api, seconds: float) -> dict[str, Any]:
 
 def slow_clients(api: Api, seconds: float, sockets: int) -> dict[str, Any]:
     victim = api.sign_up("buyer")
-    measure = profile_victim(api, victim, seconds)
-    measure()  # the victim's connection is open before the attack (its keep-alive connection)
+    measure = profile_victim(api, victim, seconds)  # its keep-alive connection is open before the attack
     baseline = measure()
     address = urlsplit(api.base)
     host, port = address.hostname or "127.0.0.1", address.port or 80

@@ -136,6 +136,7 @@ class GuardedH11Protocol(H11Protocol):
         self._heard = False  # any bytes during this phase
         self._over_bound = False
         self._upgraded = False
+        self._served = False  # a response went out on this connection: a client that speaks HTTP
 
     # -- the bound -------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -152,7 +153,10 @@ class GuardedH11Protocol(H11Protocol):
         # Called on each request head, just before uvicorn's own 503 check (limit_concurrency): a WebSocket
         # handshake past the bound is not upgraded, so that check answers it 503 too. A signed @connections
         # request is exempt from the check (the exchange's own pushes; the gateway verifies the signature).
-        self.limit_concurrency = None if self._is_signed_push() else self.config.limit_concurrency
+        # So is a kept-alive connection that was already served: the bound sheds new connections (a flood of
+        # idle sockets), not the clients already being served (a victim's keep-alive connection).
+        exempt = self._served or self._is_signed_push()
+        self.limit_concurrency = None if exempt else self.config.limit_concurrency
         if self._get_upgrade() == b"websocket" and len(self.connections) > self.limits.max_connections:
             return False
         return bool(super()._should_upgrade())
@@ -174,6 +178,7 @@ class GuardedH11Protocol(H11Protocol):
         self._track()
 
     def on_response_complete(self) -> None:
+        self._served = True
         super().on_response_complete()  # may start the next request on the connection (pipelining)
         self._track()
 

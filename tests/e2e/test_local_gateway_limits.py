@@ -146,6 +146,15 @@ def test_past_the_bound_requests_get_503_and_are_served_again_once_connections_c
     assert eventually_healthy(bounded) == 200
 
 
+def test_a_client_already_served_on_its_kept_alive_connection_is_not_refused_past_the_bound(bounded: str):
+    """The bound sheds new connections (a flood of idle sockets), not the clients it is already serving."""
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"{bounded}/health").status_code == 200  # its connection is now open and served
+        with idle_connections(bounded, BOUND):
+            assert health(bounded) == 503  # a new connection is refused...
+            assert [client.get(f"{bounded}/health").status_code for _ in range(3)] == [200] * 3  # ...it is not
+
+
 def test_past_twice_the_bound_a_new_connection_is_closed_unanswered(bounded: str):
     with idle_connections(bounded, 2 * BOUND), socket.create_connection(address(bounded)) as late:
         with suppress(OSError):  # reset already
