@@ -15,13 +15,11 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from dce.api.routes import Area
 from infra.constructs.data import DataTables, pascal_case
-from infra.constructs.keys import data_key
-from infra.constructs.websocket import STREAM_RETRY_ATTEMPTS
+from infra.constructs.websocket import STREAM_RETRY_ATTEMPTS, failed_batches_queue
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -45,22 +43,7 @@ class StreamConsumer(Construct):
         if not area.streams:
             raise ValueError(f"the {area.name} area consumes no stream (Area.streams)")
         self.area, self.function = area, function
-        self.failed_batches = sqs.Queue(
-            self,
-            "FailedBatches",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=data_key(self),
-            enforce_ssl=True,
-            removal_policy=settings.removal_policy,
-        )
-        acknowledge(
-            self.failed_batches,
-            "SQS3",
-            f"This queue is itself the on-failure destination of the {area.name} function's stream event sources "
-            "(it receives the position of batches that kept failing, kept 14 days); a dead-letter queue of it has "
-            "no sender.",
-        )
+        self.failed_batches = failed_batches_queue(self, settings, f"{area.name} function's stream event sources")
         filters = (
             [lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_(*area.stream_event_names)})]
             if area.stream_event_names

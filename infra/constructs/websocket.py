@@ -130,21 +130,7 @@ class WebSocketEvents(Construct):
             ),
             access_log_settings=access_log_settings,
         )
-        self.failed_batches = sqs.Queue(
-            self,
-            "FailedBatches",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=data_key(self),
-            enforce_ssl=True,
-            removal_policy=settings.removal_policy,
-        )
-        acknowledge(
-            self.failed_batches,
-            "SQS3",
-            "This queue is itself the on-failure destination of the stream event sources (it receives the "
-            "position of batches that kept failing, kept 14 days); a dead-letter queue of it has no sender.",
-        )
+        self.failed_batches = failed_batches_queue(self, settings, "stream event sources")
         for spec in stream_sources:
             events_function.add_event_source(
                 sources.DynamoEventSource(
@@ -221,3 +207,24 @@ class WebSocketEvents(Construct):
             )
             for method in MANAGE_CONNECTIONS
         ]
+
+
+def failed_batches_queue(scope: Construct, settings: Settings, sources_name: str) -> sqs.Queue:
+    """The on-failure destination of a function's stream event sources (`FailedBatches` under `scope`): the
+    position of batches that kept failing, kept 14 days, encrypted with the data key, TLS only."""
+    queue = sqs.Queue(
+        scope,
+        "FailedBatches",
+        retention_period=Duration.days(14),
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=data_key(scope),
+        enforce_ssl=True,
+        removal_policy=settings.removal_policy,
+    )
+    acknowledge(
+        queue,
+        "SQS3",
+        f"This queue is itself the on-failure destination of the {sources_name} (it receives the position of "
+        "batches that kept failing, kept 14 days); a dead-letter queue of it has no sender.",
+    )
+    return queue
