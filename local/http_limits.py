@@ -43,7 +43,10 @@ DEFAULT_MAX_CONNECTIONS = 2048  # the WebSocket benchmark holds 1,000 sockets op
 OVERFLOW_HEAD_TIMEOUT_S = 1.0  # a connection past the bound: enough to send the head its 503 answers
 FD_RESERVE = 512  # descriptors kept for the rest of the process: moto's server side, boto3 pools, pipes, files
 MIN_CONNECTIONS = 16
-MAX_BACKLOG = 512  # uvicorn's default is 2048: asyncio would accept that many in one go, past any bound
+# uvicorn's default is 2048: asyncio accepts up to the backlog in one go, holding the event loop meanwhile. 512
+# let a flood of idle sockets stall the loop for everyone (victim p99 x2.5 in `make bench-abuse`); 128 does not
+# (x1.0): connections past it wait in the kernel, where they cost the server nothing.
+MAX_BACKLOG = 128
 CONNECTIONS_PATH = b"/@connections/"
 
 logger = logging.getLogger(__name__)
