@@ -340,7 +340,7 @@ def hold_half_heads(host: str, port: int, sockets: int, seconds: float, results:
                 sock = socket.create_connection((host, port), timeout=5)
                 sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")  # and never the end of the head
                 sock.setblocking(False)
-                selector.register(sock, selectors.EVENT_READ)
+                selector.register(sock, selectors.EVENT_READ, sock)
                 held += 1
                 outcomes["opened"] += 1
             except OSError as exc:
@@ -348,14 +348,12 @@ def hold_half_heads(host: str, port: int, sockets: int, seconds: float, results:
                 time.sleep(0.05)
                 break
         for key, _ in selector.select(timeout=0.1):  # readable: the server closed it (or answered 503)
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            selector.unregister(sock)
-            sock.close()
+            selector.unregister(key.data)
+            key.data.close()
             held -= 1
             outcomes["dropped by the server"] += 1
     for key in list(selector.get_map().values()):
-        key.fileobj.close()  # type: ignore[union-attr]
+        key.data.close()
     results.put(dict(outcomes))
 
 
