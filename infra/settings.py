@@ -78,6 +78,9 @@ class Settings:
     # item stay in order; different auctions' automatic bids are placed side by side, so a burst of openings
     # still gets its bids within seconds. Each batch in flight is a concurrent execution.
     stream_parallelization: dict[str, int] = field(default_factory=dict)
+    # Batches of a work queue in flight (area name → the SQS event source's maximum concurrency, 2 to 1,000; at
+    # most the function's reserved concurrency). Unnamed: infra.constructs.work_queue.DEFAULT_MAX_CONCURRENCY.
+    queue_concurrency: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -92,6 +95,12 @@ class Settings:
             raise ValueError("reserved_concurrency values must be at least 1 (0 would disable the function)")
         if not all(1 <= factor <= 10 for factor in self.stream_parallelization.values()):
             raise ValueError("stream_parallelization values must be 1 to 10 (Lambda's ParallelizationFactor)")
+        if not all(2 <= limit <= 1000 for limit in self.queue_concurrency.values()):
+            raise ValueError("queue_concurrency values must be 2 to 1,000 (an SQS event source's MaximumConcurrency)")
+        for area, limit in self.queue_concurrency.items():
+            reserved = (self.reserved_concurrency or {}).get(area)
+            if reserved is not None and limit > reserved:
+                raise ValueError(f"queue_concurrency of {area} ({limit}) is above its reserved one ({reserved})")
         if self.authorizer_cache_ttl_seconds != 0:
             raise ValueError("authorizer_cache_ttl_seconds must be 0: API keys must be revocable immediately")
 
@@ -197,12 +206,16 @@ ENVIRONMENTS: dict[EnvName, Settings] = {
             "accounts": 50,
             "compliance": 50,
             "ws": 50,
-            "events": 20,
+            "events": 10,
+            "pushes": 10,
             "autobids": 20,
         },
         # 4 batches in flight per shard: autobids on the auctions stream (20 reserved: up to 5 shards), events on
         # each of its streams (a burst of one account holds back fewer of the others).
         stream_parallelization={"autobids": 4, "events": 4},
+        # The pushes function's 10 reserved executions, each a batch of the push queue (a batch per account group
+        # at a time: 10 accounts' deliveries in flight side by side). The events function only addresses (10).
+        queue_concurrency={"pushes": 10},
     ),
 }
 

@@ -136,6 +136,7 @@ def run(
         run_credentials,
         start_moto,
     )
+    from local.queues import create_queues
     from local.state import AuctionTimers, Saver, generation, moto_dynamodb, open_auctions, restore, track_writes
 
     if os.environ.get("AWS_ENDPOINT_URL"):  # another emulator: the credentials it is given, if any
@@ -156,6 +157,7 @@ def run(
 
         prefix = settings().table_prefix
         create_tables(prefix)
+        os.environ.update(create_queues(prefix))  # each queue's URL, for the functions that send to it
         restored = None
         if state is not None and snapshot is not None:  # before the admin and the stream poller
             restored = restore(moto_dynamodb(prefix), prefix, snapshot, state.snapshot_path)
@@ -183,6 +185,7 @@ def run(
         from dce.adapters.stream_records import STREAM_SOURCES
         from local import log_throttle
         from local.gateway import Gateway
+        from local.queues import PUSHES_AREA, QueuePoller, wake_on_moto_sends
         from local.streams import AUTOBIDS_AREA, EVENTS_AREA, StreamPoller, wake_on_moto_writes
         from local.websocket import WS_PATH, HandshakeLogFilter
 
@@ -202,7 +205,15 @@ def run(
             lambda event: gateway.run(AUTOBIDS_AREA, event),
             wake=wake_on_moto_writes() if emulator.server is not None else None,
         )
-        gateway = Gateway(background=[poller, autobids, timers])
+        # The push function takes the events function's deliveries from the push queue, a batch per account
+        # group at a time (up to 4 in flight), as the SQS event source mapping does on AWS.
+        pushes = QueuePoller.for_area(
+            PUSHES_AREA,
+            prefix,
+            lambda event: gateway.run(PUSHES_AREA, event),
+            wake=wake_on_moto_sends() if emulator.server is not None else None,
+        )
+        gateway = Gateway(background=[pushes, poller, autobids, timers])
         logging.getLogger("uvicorn.error").addFilter(HandshakeLogFilter())  # handshakes are logged with ?token=
 
         base = f"http://{LOOPBACK}:{port}"

@@ -59,18 +59,21 @@ def compile_routes(routes: tuple[Route, ...]) -> list[CompiledRoute]:
 
 def match_route(routes: Sequence[CompiledRoute], method: str, path: str) -> tuple[Route, dict[str, str]]:
     """The route serving `method path` and its path parameters, as API Gateway matches them; HttpError
-    404 for an unknown path, 405 (with `Allow`) for a known path with another method."""
+    404 for an unknown path, 405 (with `Allow`) for a known path with another method. As in API Gateway's
+    resource tree a static segment wins over a parameter: `/compliance/dnc/import` is its own resource, not
+    `/compliance/dnc/{phone}`, and its 405 lists its own methods only."""
+    matched = [(compiled, found) for compiled in routes if (found := compiled.pattern.match(path))]
+    if not matched:
+        raise HttpError("NOT_FOUND", "Route not found", 404)
+    resource = min((compiled.route.resource for compiled, _ in matched), key=lambda r: r.count("{"))
     allowed: list[str] = []
-    for compiled in routes:
-        found = compiled.pattern.match(path)
-        if not found:
+    for compiled, found in matched:
+        if compiled.route.resource != resource:
             continue
         if compiled.route.method == method:
             return compiled.route, found.groupdict()
         allowed.append(compiled.route.method)
-    if allowed:
-        raise HttpError("METHOD_NOT_ALLOWED", "Method not allowed", 405, {"Allow": ", ".join(sorted(allowed))})
-    raise HttpError("NOT_FOUND", "Route not found", 404)
+    raise HttpError("METHOD_NOT_ALLOWED", "Method not allowed", 405, {"Allow": ", ".join(sorted(allowed))})
 
 
 class HttpError(Exception):
@@ -102,6 +105,12 @@ def password_pool() -> Executor:
 PASSWORD_WORKERS_NICE = 10
 
 
+def consumer_pool() -> Executor:
+    """The workers of the stream and queue consumers (`Gateway.run`): DCE_CONSUMER_WORKERS processes, 6 by
+    default (the events and automatic-bid stream pollers, and the push queue's 4 batches in flight)."""
+    return lambda_pool(int(os.environ.get("DCE_CONSUMER_WORKERS", "6")))
+
+
 def _worker_start(nice: int) -> None:
     """Ctrl-C reaches the whole process group; only the gateway should react (and stop the pool)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -118,17 +127,21 @@ class Gateway:
         pool: Executor | None = None,
         background: Sequence[Background] = (),
         passwords: Executor | None = None,
+        consumers: Executor | None = None,
     ) -> None:
         self._routes = compile_routes(routes)
         self._pool = pool or lambda_pool()
         # The routes that hash passwords run apart (`passwords`); a caller giving only `pool` gets one pool.
         self._password_pool = passwords or pool or password_pool()
+        # So do the stream and queue consumers (events, pushes, automatic bids: `run`), separate functions on
+        # AWS: a backlog of pushes never takes the workers the routes need.
+        self._consumer_pool = consumers or pool or consumer_pool()
         self.websockets = WebSocketHub(self._call)  # /ws/events and the @connections management API
         self._background = tuple(background)  # e.g. the stream poller: started and stopped with the server
 
     def run(self, area: str, event: dict[str, Any]) -> tuple[str, Any]:
-        """Invoke a function in the worker pool from another thread (the stream poller), and wait."""
-        return self._pool.submit(invoke, area, event).result()
+        """Invoke a consumer function in its worker pool from another thread (a stream or queue poller), and wait."""
+        return self._consumer_pool.submit(invoke, area, event).result()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         return match_route(self._routes, method, path)
@@ -178,8 +191,9 @@ class Gateway:
                 for service in self._background:
                     await asyncio.to_thread(service.stop)  # it may be waiting for a worker: don't block the loop
                 self._pool.shutdown(wait=True, cancel_futures=True)
-                if self._password_pool is not self._pool:
-                    self._password_pool.shutdown(wait=True, cancel_futures=True)
+                for other in (self._password_pool, self._consumer_pool):
+                    if other is not self._pool:
+                        other.shutdown(wait=True, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

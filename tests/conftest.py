@@ -66,11 +66,13 @@ def aws(moto_server: str) -> Iterator[None]:
 
     from dce import bootstrap
     from local.emulator import create_tables
+    from local.queues import create_queues
 
     reset = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")  # noqa: S310 (loopback)
     urllib.request.urlopen(reset).close()  # noqa: S310
     bootstrap.reset()
     create_tables(TEST_ENV["DCE_TABLE_PREFIX"])
+    os.environ.update(create_queues(TEST_ENV["DCE_TABLE_PREFIX"]))  # the same URLs each time (one moto)
     yield
     bootstrap.reset()
 

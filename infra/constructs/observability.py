@@ -38,6 +38,7 @@ from infra.constructs.api import THROTTLED_ERROR_TYPE
 from infra.constructs.data import pascal_case
 from infra.constructs.functions import SERVICE_NAME
 from infra.constructs.stream_consumer import StreamConsumer
+from infra.constructs.work_queue import WorkQueue
 from infra.settings import Settings
 
 PERIOD = Duration.minutes(5)
@@ -64,6 +65,7 @@ class Observability(Construct):
         websocket_stage: apigwv2.WebSocketStage,
         failed_batches: sqs.Queue,
         stream_consumers: Sequence[StreamConsumer] = (),
+        work_queues: Sequence[WorkQueue] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
@@ -176,6 +178,9 @@ class Observability(Construct):
             )
             iterator_ages.append(age)
             failure_queues[area] = consumer.failed_batches
+        for work in work_queues:
+            self._work_queue_alarms(work, thresholds.stream_iterator_age_seconds)
+            failure_queues[f"{work.area.name} (dead letters)"] = work.dead_letters
 
         # --- Step Functions ----------------------------------------------------------------------
         timer_failures = cloudwatch.MathExpression(
@@ -234,6 +239,25 @@ class Observability(Construct):
             websocket_api=websocket_api,
             websocket_stage=websocket_stage,
             failure_queues=failure_queues,
+        )
+
+    def _work_queue_alarms(self, work: WorkQueue, max_age_seconds: int) -> None:
+        """A work queue whose messages wait too long (its consumer is behind) or that dead-letters any."""
+        name, queue = pascal_case(work.spec.name), work.spec.name
+        self._alarm(
+            f"{name}QueueAge",
+            f"{queue}-queue-age",
+            work.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+            max_age_seconds,
+            f"Messages of the {queue} queue wait more than {max_age_seconds} s: its {work.area.name} function is "
+            "behind (throttled, failing, or too few in flight).",
+        )
+        self._alarm(
+            f"{name}DeadLetters",
+            f"{queue}-dead-letters",
+            work.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+            0,
+            f"Messages of the {queue} queue kept failing and were dead-lettered (see its dead-letter queue).",
         )
 
     def business_metric(self, name: str, period: Duration = PERIOD) -> cloudwatch.Metric:

@@ -4,10 +4,11 @@
   `?token=` access token and refuses the handshake without a valid one), `$disconnect`, and `$default`
   (ping, subscribe; the function's reply is the route response).
 - The events function reads the streams of the source tables (`dce.adapters.stream_records.STREAM_SOURCES`)
-  through DynamoDB event sources, records each domain event and posts it to `@connections`. It may manage
-  the connections of this API's stage only (`POST @connections/*` to push, `DELETE @connections/*` to close
-  a connection whose access token has expired), and learns the endpoint from `DCE_WS_ENDPOINT`. Batches
-  that keep failing are reported to a queue.
+  through DynamoDB event sources, records each domain event and queues its frames, per account, on the push
+  queue (`infra.constructs.work_queue`). Batches that keep failing are reported to a queue.
+- The push function takes the push queue's batches and posts them to `@connections`. It may manage the
+  connections of this API's stage only (`POST @connections/*` to push, `DELETE @connections/*` to close a
+  connection whose access token has expired), and learns the endpoint from `DCE_WS_ENDPOINT`.
 - The functions whose area `closes_connections` (accounts: a suspension closes the account's connections
   itself) may only `DELETE @connections/*` of this stage, and learn the endpoint the same way.
 """
@@ -38,7 +39,8 @@ from infra.nag import acknowledge, rendered
 from infra.settings import Settings
 
 WS_AREA = "ws"  # the area whose function serves the WebSocket routes
-EVENTS_AREA = "events"  # the area whose function consumes the streams and fans out
+EVENTS_AREA = "events"  # the area whose function consumes the streams and addresses the events
+PUSHES_AREA = "pushes"  # the area whose function posts the queued frames to @connections
 WS_ENDPOINT_ENV_VAR = "DCE_WS_ENDPOINT"  # read by dce.config as ws_endpoint
 STREAM_BATCH_SIZE = 100
 STREAM_RETRY_ATTEMPTS = 3  # then bisected batches give up and are reported to the failure queue
@@ -73,7 +75,7 @@ class _AccessLogSettings:
         return self._format
 
 
-# The @connections calls the events function makes, and why (dce.adapters.connections_api).
+# The @connections calls the push function makes, and why (dce.adapters.connections_api).
 MANAGE_CONNECTIONS = {"POST": "push events to its clients", "DELETE": "close connections whose token expired"}
 
 
@@ -86,6 +88,7 @@ class WebSocketEvents(Construct):
         settings: Settings,
         ws_function: lambda_.IFunction,
         events_function: lambda_.Function,
+        push_function: lambda_.Function,
         tables: DataTables,
         stream_sources: Sequence[Table] = STREAM_SOURCES,
         closers: Sequence[lambda_.Function] = (),
@@ -148,20 +151,29 @@ class WebSocketEvents(Construct):
             )
         for closer in closers:
             self._allow_closing(closer)
-        events_function.add_environment(WS_ENDPOINT_ENV_VAR, self.stage.callback_url)
-        events_function.add_to_role_policy(
+        push_function.add_environment(WS_ENDPOINT_ENV_VAR, self.stage.callback_url)
+        push_function.add_to_role_policy(
             iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=self.manage_connections_arns)
+        )
+        push_role = push_function.role
+        assert push_role is not None
+        for (method, purpose), arn in zip(MANAGE_CONNECTIONS.items(), self.manage_connections_arns, strict=True):
+            acknowledge(
+                push_role,
+                "IAM5",
+                f"Connection ids are only known at run time: {method} on @connections/* of this API's own stage is "
+                f"the narrowest grant that lets the push function {purpose} (no GET, nothing on other stages).",
+                finding=f"Resource::{rendered(self, arn)}",
+            )
+        acknowledge(
+            push_role,
+            "IAM5",
+            "X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions: Resource '*' is "
+            "required.",
+            finding="Resource::*",
         )
         role = events_function.role
         assert role is not None
-        for (method, purpose), arn in zip(MANAGE_CONNECTIONS.items(), self.manage_connections_arns, strict=True):
-            acknowledge(
-                role,
-                "IAM5",
-                f"Connection ids are only known at run time: {method} on @connections/* of this API's own stage is "
-                f"the narrowest grant that lets the events function {purpose} (no GET, nothing on other stages).",
-                finding=f"Resource::{rendered(self, arn)}",
-            )
         acknowledge(
             role,
             "IAM5",

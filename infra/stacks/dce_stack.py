@@ -18,7 +18,8 @@ from infra.constructs.keys import DataKey
 from infra.constructs.observability import Observability
 from infra.constructs.secrets import JwtSigningKey
 from infra.constructs.stream_consumer import StreamConsumer
-from infra.constructs.websocket import EVENTS_AREA, WS_AREA, WebSocketEvents
+from infra.constructs.websocket import EVENTS_AREA, PUSHES_AREA, WS_AREA, WebSocketEvents
+from infra.constructs.work_queue import WorkQueue
 from infra.settings import Settings
 
 
@@ -74,6 +75,7 @@ class DceStack(Stack):
             settings=settings,
             ws_function=self.functions.by_area[WS_AREA],
             events_function=self.functions.by_area[EVENTS_AREA],
+            push_function=self.functions.by_area[PUSHES_AREA],
             tables=self.tables,
             closers=self.functions.connection_closers,
         )
@@ -91,6 +93,21 @@ class DceStack(Stack):
             if area.streams and area.name != EVENTS_AREA
         ]
 
+        # The work queues (the push queue): each with its consumer's event source and its senders' grants.
+        self.work_queues = [
+            WorkQueue(
+                self,
+                f"{pascal_case(area.queue.name)}Queue",
+                settings=settings,
+                spec=area.queue,
+                consumer_area=area,
+                consumer=self.functions.by_area[area.name],
+                senders=[self.functions.by_area[a.name] for a in AREAS if area.queue in a.sends_to],
+            )
+            for area in AREAS
+            if area.queue is not None
+        ]
+
         self.observability = Observability(
             self,
             "Observability",
@@ -105,6 +122,7 @@ class DceStack(Stack):
             websocket_stage=self.websocket.stage,
             failed_batches=self.websocket.failed_batches,
             stream_consumers=self.stream_consumers,
+            work_queues=self.work_queues,
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.api.url + API_PREFIX.lstrip("/"), description="API base URL")

@@ -3,9 +3,11 @@ the local gateway."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 from openapi_spec_validator import validate
 
@@ -67,9 +69,8 @@ def test_every_error_status_has_the_error_shape_and_only_its_own_codes(doc: dict
             continue
         name = response["$ref"].rsplit("/", 1)[1]
         component = doc["components"]["responses"][name]
-        schema = component["content"]["application/json"]["schema"]
-        assert schema["allOf"][0] == {"$ref": "#/components/schemas/ErrorOut"}
-        codes = schema["allOf"][1]["properties"]["error"]["properties"]["code"]["enum"]
+        assert component["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        codes = component["x-error-codes"]
         # A code has its own status, or another in a situation STATUS_BY_ERROR names (403 ACCOUNT_SUSPENDED).
         other = {error.code: s for error, s in STATUS_BY_ERROR.items()}
         assert codes and all(int(status) in (STATUS_BY_CODE[code], other.get(code)) for code in codes)
@@ -78,12 +79,79 @@ def test_every_error_status_has_the_error_shape_and_only_its_own_codes(doc: dict
 
 def test_the_error_shape_lists_every_contract_code(doc: dict[str, Any]):
     schemas = doc["components"]["schemas"]
-    assert schemas["ErrorOut"]["required"] == ["error"]
+    assert schemas["Error"]["required"] == ["error"]
+    assert schemas["Error"]["properties"]["error"] == {"$ref": "#/components/schemas/ErrorBody"}
     assert set(schemas["ErrorBody"]["required"]) == {"code", "message", "request_id"}
     assert schemas["ErrorBody"]["properties"]["code"]["enum"] == sorted(STATUS_BY_CODE)
     responses = doc["components"]["responses"]
     assert "Retry-After" in responses["TooManyRequests"]["headers"]
     assert "WWW-Authenticate" in responses["Unauthorized"]["headers"]
+
+
+def test_every_operation_has_a_readable_operation_id_and_one_declared_tag(doc: dict[str, Any]):
+    declared = [tag["name"] for tag in doc["tags"]]
+    ids = []
+    for methods in doc["paths"].values():
+        for op in methods.values():
+            ids.append(op["operationId"])
+            assert re.fullmatch(
+                r"(get|list|create|update|delete|add|remove|set|place|withdraw|revoke|route|complete"
+                r"|import|credit|log|refresh)[A-Z][A-Za-z]*",
+                op["operationId"],
+            ), op["operationId"]
+            assert len(op["tags"]) == 1 and op["tags"][0] in declared
+    assert len(ids) == len(set(ids)) == len(ROUTES)
+    assert {"createCall", "listCalls", "getCall", "routeCall", "completeCall", "placeBid", "createAuction"} <= set(ids)
+    assert all(tag.get("description") for tag in doc["tags"]) and len(declared) == len(set(declared))
+
+
+def test_every_error_response_is_the_one_error_schema(doc: dict[str, Any]):
+    """No inline error shapes: every 4xx/5xx of every operation is a components/responses entry, and each of
+    those is `Error` itself (an `allOf` per status would make a generator emit one model per status)."""
+    refs = {
+        response["$ref"]
+        for methods in doc["paths"].values()
+        for op in methods.values()
+        for status, response in op["responses"].items()
+        if int(status) >= 400
+    }
+    assert refs == {f"#/components/responses/{name}" for name in doc["components"]["responses"]}
+    for component in doc["components"]["responses"].values():
+        assert component["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    assert "allOf" not in str(doc)
+
+
+def test_request_bodies_have_examples_that_their_schemas_accept(doc: dict[str, Any]):
+    schemas = doc["components"]["schemas"]
+    for methods in doc["paths"].values():
+        for op in methods.values():
+            if "requestBody" not in op:
+                continue
+            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            schema = schemas[ref.rsplit("/", 1)[1]]
+            assert schema.get("examples"), f"{op['operationId']}: no example"
+            validator = jsonschema_rs.validator_for({**schema, "components": doc["components"]}, validate_formats=True)
+            for example in schema["examples"]:
+                assert validator.is_valid(example), f"{op['operationId']}: {example}"
+
+
+def test_ids_times_and_money_have_their_formats(doc: dict[str, Any]):
+    schemas = doc["components"]["schemas"]
+    call = schemas["CallOut"]["properties"]
+    assert call["id"] == {"type": "string", "format": "uuid"}
+    assert call["created_at"] == {"type": "string", "format": "date-time"}
+    assert call["cost"]["anyOf"][0] == {"type": "number", "multipleOf": 0.01}
+    assert schemas["PlaceBidIn"]["properties"]["amount"] == {
+        "type": "number", "multipleOf": 0.01, "minimum": 0.01, "maximum": 1000
+    }  # fmt: skip
+    assert schemas["CreateAuctionIn"]["properties"]["min_duration"]["maximum"] == 86400  # an integer, not 86400.0
+    assert schemas["SignUpIn"]["properties"]["email"]["format"] == "email"
+    for path, methods in doc["paths"].items():
+        for op in methods.values():
+            for parameter in op.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "id":
+                    assert parameter["schema"]["format"] == "uuid", path
+                assert "anyOf" not in parameter["schema"] and "title" not in parameter["schema"]
 
 
 def test_both_credentials_are_security_schemes(doc: dict[str, Any]):

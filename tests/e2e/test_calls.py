@@ -52,8 +52,15 @@ def test_a_call_keeps_its_direction_type_and_keywords(api: ApiClient, buyer: Use
 
 
 def test_phone_numbers_are_stored_in_e164(api: ApiClient, buyer: User):
-    call = create_call(api, buyer, from_number="+1 (415) 555-1234", to_number="+44 20 7946 0958")
+    call = create_call(api, buyer, from_number="+14155551234", to_number="+442079460958")
     assert call["from_number"] == "+14155551234" and call["to_number"] == "+442079460958"
+
+
+@pytest.mark.parametrize("number", ["+1 (415) 555-1234", "+44 20 7946 0958", "+1-415-555-1234", " +14155551234"])
+def test_a_formatted_number_is_refused_as_the_document_says(api: ApiClient, buyer: User, number: str):
+    """The document's pattern is E.164 as written: `+` and digits, no spaces or punctuation."""
+    error = assert_error(api.post("/calls", {**CALL, "from_number": number}, buyer), 400, "VALIDATION_ERROR")
+    assert error["message"] == "Invalid from number: expected E.164 format such as +14155551234"
 
 
 @pytest.mark.parametrize(

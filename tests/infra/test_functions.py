@@ -34,6 +34,7 @@ UNROUTED_AREAS = {
     "ws": "the WebSocket API's routes",
     "events": "the events fan-out, fed by DynamoDB streams",
     "autobids": "the automatic bids, fed by the auctions stream",
+    "pushes": "the WebSocket pushes, fed by the push queue",
 }
 
 
@@ -126,8 +127,9 @@ def test_jwt_key_is_generated_long_enough(dev: Synthesized) -> None:
     assert "SecretString" not in secret["Properties"]
 
 
-def test_the_functions_that_never_touch_tokens_are_auction_close_and_the_stream_consumers() -> None:
-    assert {area.name for area in AREAS if not area.uses_jwt_secret} == {"auction_close", "events", "autobids"}
+def test_the_functions_that_never_touch_tokens_are_auction_close_and_the_stream_and_queue_consumers() -> None:
+    never = {"auction_close", "events", "autobids", "pushes"}
+    assert {area.name for area in AREAS if not area.uses_jwt_secret} == never
 
 
 @pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)

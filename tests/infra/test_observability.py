@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dce.adapters.queues import QUEUES
 from dce.adapters.tables import TABLES
 from dce.api.routes import AREAS
 from infra.constructs.observability import BUSINESS_METRICS
@@ -40,6 +41,8 @@ def test_one_alarm_per_concern_named_after_the_environment(each_env: Synthesized
     assert consumers == ["autobids"]
     expected |= {f"{prefix}-{name}-{kind}" for name in consumers for kind in ("stream-lag", "failed-batches")}
     expected |= {f"{prefix}-dynamodb-{spec.name}-throttles" for spec in TABLES}
+    # Every work queue (the push queue): messages waiting too long, and dead letters.
+    expected |= {f"{prefix}-{queue.name}-{kind}" for queue in QUEUES for kind in ("queue-age", "dead-letters")}
     assert set(_alarms(each_env)) == expected
 
 
@@ -57,6 +60,8 @@ def test_thresholds_come_from_the_settings(each_env: Synthesized) -> None:
     assert alarms[f"{prefix}-events-stream-lag"]["Threshold"] == thresholds.stream_iterator_age_seconds * 1000
     assert alarms[f"{prefix}-autobids-stream-lag"]["Threshold"] == thresholds.stream_iterator_age_seconds * 1000
     assert alarms[f"{prefix}-autobids-failed-batches"]["Threshold"] == 0
+    assert alarms[f"{prefix}-pushes-queue-age"]["Threshold"] == thresholds.stream_iterator_age_seconds
+    assert alarms[f"{prefix}-pushes-dead-letters"]["Threshold"] == 0
     rate = json.dumps(alarms[f"{prefix}-api-5xx-rate"]["Metrics"])
     assert f"IF(requests >= {thresholds.api_min_requests}" in rate
 

@@ -155,10 +155,10 @@ def test_only_the_stream_consumers_read_streams_and_each_only_its_own(dev: Synth
 # Who may use @connections on this stage, and how: the events function pushes (POST) and closes expired
 # connections (DELETE); the accounts function only closes (DELETE): a suspension closes the account's
 # connections itself (issue 14). Nobody else, no GET, no other stage.
-MANAGES_CONNECTIONS = {"events": ("DELETE", "POST"), "accounts": ("DELETE",)}
+MANAGES_CONNECTIONS = {"pushes": ("DELETE", "POST"), "accounts": ("DELETE",)}
 
 
-def test_only_the_events_and_accounts_functions_may_manage_connections_each_only_as_it_needs(
+def test_only_the_push_and_accounts_functions_may_manage_connections_each_only_as_it_needs(
     each_env: Synthesized,
 ) -> None:
     granted = [

@@ -21,10 +21,13 @@ from dce.adapters.calls_repo import DynamoCallRepo
 from dce.adapters.connections_api import ApiGatewayPusher
 from dce.adapters.connections_repo import DynamoConnectionRepo
 from dce.adapters.events_log import DynamoEventLog
+from dce.adapters.push_queue import SqsPushQueue
+from dce.adapters.queues import PUSHES
 from dce.adapters.stream_records import STREAM_SOURCES
 from dce.adapters.system import SystemClock
 from dce.adapters.tables import CONNECTIONS, EVENTS
 from dce.api.event_stream import handle_batch
+from dce.api.push_batch import handle_messages
 from dce.api.schemas.events import encode_event
 from dce.bootstrap import _state_of, services
 from dce.config import settings
@@ -38,7 +41,9 @@ from dce.services.auctions import NewAuction
 from dce.services.bid_profiles import ProfileInput
 from dce.services.calls import NewCall
 from dce.services.events import EventService
+from dce.services.pushes import PushService
 from local.lambda_runtime import load_handler
+from local.queues import QueuePoller, wake_on_moto_sends
 from local.streams import StreamPoller, wake_on_moto_writes
 
 WAIT_S = 10.0
@@ -106,20 +111,31 @@ def pusher() -> RecordingPusher:
 
 
 @pytest.fixture
-def publisher(aws: None, pusher: RecordingPusher) -> EventService:
+def publisher(aws: None) -> EventService:
+    """The events function's service on moto, queueing to the real push queue."""
     return EventService(
         DynamoEventLog(),
         DynamoConnectionRepo(),
-        pusher,
+        SqsPushQueue(settings().pushes_queue_url, settings().region),
         (DynamoAuctionRepo(), DynamoCallRepo(), DynamoBidProfileRepo()),
         _state_of,
         encode_event,
-        SystemClock(),
     )
 
 
 @pytest.fixture
-def streams(publisher: EventService) -> Iterator[StreamPoller]:
+def pushes(aws: None, pusher: RecordingPusher) -> Iterator[QueuePoller]:
+    """The local queue poller, delivering the push queue's batches to the push function's logic in this process."""
+    service = PushService(pusher, DynamoConnectionRepo(), SystemClock())
+    deliver = lambda event: ("ok", handle_messages(event, service.deliver))  # noqa: E731
+    poller = QueuePoller(PUSHES, settings().table_prefix, deliver, name="pushes", wake=wake_on_moto_sends())
+    poller.start()
+    yield poller
+    poller.stop()
+
+
+@pytest.fixture
+def streams(publisher: EventService, pushes: QueuePoller) -> Iterator[StreamPoller]:
     """The local stream poller, delivering to the events function's logic in this process."""
     prefix = settings().table_prefix
     deliver = lambda event: ("ok", handle_batch(event, publisher.publish, prefix))  # noqa: E731
@@ -191,13 +207,13 @@ def test_a_redelivered_batch_rewrites_the_same_events(aws: None, publisher: Even
     assert table(EVENTS).scan()["Count"] == 1
 
 
-def test_connections_that_are_gone_are_deleted(streams: StreamPoller, pusher: RecordingPusher):
+def test_connections_that_are_gone_are_deleted(streams: StreamPoller, pushes: QueuePoller, pusher: RecordingPusher):
     buyer = account(Role.BUYER)
     stale, live = connect(buyer, "conn-stale"), connect(buyer, "conn-live")
     pusher.gone.add(stale)
     services().calls.create(buyer, NewCall("+14155551234", "+18005551234", Direction.INBOUND))
     pusher.wait_for(live, lambda f: f["type"] == "call.created")
-    wait_until(lambda: streams.delivered >= 1)  # the whole batch is done, not just the first push
+    wait_until(lambda: pushes.delivered >= 1)  # the whole push batch is done, not just the first push
     assert "Item" not in table(CONNECTIONS).get_item(Key={"id": stale})
     assert "Item" in table(CONNECTIONS).get_item(Key={"id": live})
 

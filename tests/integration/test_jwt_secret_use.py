@@ -57,7 +57,7 @@ def ended_auction() -> str:
 
 
 def test_only_auction_close_and_the_stream_consumers_go_without_the_secret():
-    assert {a.name for a in AREAS if not a.uses_jwt_secret} == {"auction_close", "events", "autobids"}
+    assert {a.name for a in AREAS if not a.uses_jwt_secret} == {"auction_close", "events", "autobids", "pushes"}
 
 
 def test_the_timer_closes_an_auction_without_reading_the_secret(secret_only_in_secrets_manager, lambda_context: Any):

@@ -14,6 +14,7 @@ from dce.domain.calls import Call, CallStatus, Direction
 from dce.domain.connections import Connection
 from dce.domain.phone import PhoneNumber
 from dce.services.events import Outgoing
+from dce.services.pushes import Delivery, PushService
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BUYER, SELLER, OTHER_SELLER = "buyer-1", "seller-1", "seller-2"
@@ -137,3 +138,16 @@ class Lookups:
 
     def active(self) -> list[BidProfile]:
         return [p for p in self.profiles if p.active]
+
+
+class DirectPushes:
+    """A push queue that hands each batch's deliveries to the push service at once (the SQS queue itself is
+    tested against moto: tests/integration/test_push_queue.py)."""
+
+    def __init__(self, pushes: PushService) -> None:
+        self.pushes = pushes
+        self.batches: list[list[Delivery]] = []
+
+    def enqueue(self, deliveries: list[Delivery]) -> None:
+        self.batches.append(list(deliveries))
+        self.pushes.deliver(deliveries)

@@ -249,7 +249,9 @@ def test_a_region_is_a_state_code_or_a_calling_code(raw, kind, code):
     assert (region.kind, region.code) == (kind, code)
 
 
-@pytest.mark.parametrize("raw", ["ZZ", "C1", "", "CAL", "0", "999", "1234", "+", "\uff14\uff14", "%2B44"])
+@pytest.mark.parametrize(
+    "raw", ["ZZ", "C1", "", "CAL", "0", "999", "1234", "+", "\uff14\uff14", "%2B44", " CA", "44 ", "044", "+01"]
+)
 def test_anything_else_is_not_a_region(raw):
     with pytest.raises(ValidationFailed) as error:
         Region.parse(raw)

@@ -21,10 +21,12 @@ from dce.domain.connections import Connection
 from dce.domain.events import Change
 from dce.domain.principal import Principal
 from dce.services.connections import ConnectionService
-from dce.services.events import PUSH_CONCURRENCY, Delivery, EventService, fair_order
+from dce.services.events import EventService
+from dce.services.pushes import PUSH_CONCURRENCY, Delivery, PushService, fair_order
 from tests.unit.events_support import (
     BUYER,
     T0,
+    DirectPushes,
     FixedClock,
     Lookups,
     MemoryConnections,
@@ -97,12 +99,10 @@ def service(
     return EventService(
         log or RecordingLog(),  # type: ignore[arg-type]
         connections,
-        pusher,
+        DirectPushes(PushService(pusher, connections, FixedClock(), concurrency)),
         (lookups, lookups, lookups),  # type: ignore[arg-type]
         lambda _: None,
         encode_event,
-        FixedClock(),
-        concurrency,
     )
 
 

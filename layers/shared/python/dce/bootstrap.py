@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from dce.services.compliance import ComplianceService
     from dce.services.connections import ConnectionService
     from dce.services.events import EventService
+    from dce.services.pushes import PushService
     from dce.services.suspension import AccountStanding, SuspensionService
     from dce.services.tokens import TokenCodec
 
@@ -281,10 +282,9 @@ def events() -> EventService:
     from dce.adapters.auctions_repo import DynamoAuctionRepo
     from dce.adapters.bid_profiles_repo import DynamoBidProfileRepo
     from dce.adapters.calls_repo import DynamoCallRepo
-    from dce.adapters.connections_api import ApiGatewayPusher
     from dce.adapters.connections_repo import DynamoConnectionRepo
     from dce.adapters.events_log import DynamoEventLog
-    from dce.adapters.system import SystemClock
+    from dce.adapters.push_queue import SqsPushQueue
     from dce.api.schemas.events import encode_event
     from dce.services.events import EventService
 
@@ -292,12 +292,23 @@ def events() -> EventService:
     return EventService(
         DynamoEventLog(),
         DynamoConnectionRepo(),
-        ApiGatewayPusher(config.ws_endpoint, config.region),
+        SqsPushQueue(config.pushes_queue_url, config.region),
         (DynamoAuctionRepo(), DynamoCallRepo(), DynamoBidProfileRepo()),
         _state_of,
         encode_event,
-        SystemClock(),
     )
+
+
+@lru_cache(maxsize=1)
+def pushes() -> PushService:
+    """The push function's service: posts queued frames to @connections; it needs no secret."""
+    from dce.adapters.connections_api import ApiGatewayPusher
+    from dce.adapters.connections_repo import DynamoConnectionRepo
+    from dce.adapters.system import SystemClock
+    from dce.services.pushes import PushService
+
+    config = settings()
+    return PushService(ApiGatewayPusher(config.ws_endpoint, config.region), DynamoConnectionRepo(), SystemClock())
 
 
 def reset() -> None:
@@ -309,6 +320,7 @@ def reset() -> None:
     services.cache_clear()
     connections.cache_clear()
     events.cache_clear()
+    pushes.cache_clear()
     idempotency.reset()
     rate_limit.reset()
     auction_timer.reset()

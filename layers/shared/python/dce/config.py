@@ -56,6 +56,9 @@ class Settings(BaseModel):
     signups_per_ip: int = Field(default=120, ge=1)
     # The WebSocket API's @connections endpoint (the stage's callback URL; the local gateway on the dev stack).
     ws_endpoint: str | None = None
+    # The push queue (dce.adapters.queues.PUSHES) the events function hands deliveries to: set by CDK and by the
+    # local launcher. Unset: events are recorded but not pushed (a warning says so once).
+    pushes_queue_url: str | None = None
     # Live WebSocket connections per account (admins too): the next handshake → 429 (dce.adapters.connections_repo).
     ws_max_connections_per_account: int = Field(default=100, ge=1)
     # Proxies in front of the API whose X-Forwarded-For is believed (addresses or CIDR ranges, comma-separated).

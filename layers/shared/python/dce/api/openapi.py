@@ -1,10 +1,13 @@
 """The OpenAPI document, `api/openapi.yaml`: generated from the Powertools routers and ROUTES.
 
 Powertools derives paths, parameters, bodies and schemas from the routers' type hints. This module adds
-what the shared API layer does for every route, from ROUTES: security, the statuses of the edge checks
-(401, 403, 400/413/415 for bodies, 409 for Idempotency-Key, 429), the `Idempotency-Key` header, and
-headers on responses; it drops Powertools' hard-coded 422 (we answer 400). Written with sorted keys, so
-the same code gives the same bytes.
+what the shared API layer does for every route, from ROUTES: the operationId, security, the statuses of
+the edge checks (401, 403, 400/413/415 for bodies, 409 for Idempotency-Key, 429), the `Idempotency-Key`
+header, and headers on responses; it drops Powertools' hard-coded 422 (we answer 400). Every error
+response is one of components/responses, whose body is the one `Error` schema. It tidies what pydantic
+writes for a client generator: no per-property titles, integer bounds as integers, no `null` alternative
+for a query parameter (an absent one is absent). Written with sorted keys, so the same code gives the
+same bytes.
 
 `python -m dce.api.openapi` writes the file; `--check` exits 1 when the committed one is stale (CI).
 """
@@ -54,6 +57,19 @@ HEADERS = {
         "required": False,
     },
 }
+# One tag per part of the API, in this order in the document (Swagger UI shows them so).
+TAGS = {
+    "health": "Liveness of the API: no credentials",
+    "accounts": "Sign-up, the caller's profile, balance and ledger",
+    "auth": "Log-in and token refresh",
+    "api-keys": "The caller's API keys",
+    "admin": "Accounts as an admin: list, create, credit, credit limit, suspension",
+    "calls": "Calls: create, route to the best bid, status, completion and billing",
+    "auctions": "Sealed-bid auctions for a call",
+    "bids": "Sellers' bids on open auctions",
+    "bid-profiles": "Sellers' standing criteria and automatic bids",
+    "compliance": "Do-not-call lists, TCPA calling hours, geographic restrictions",
+}
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -96,6 +112,7 @@ def document() -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION, servers=[server]))
     for route in ROUTES:
         _complete(doc["paths"][route.path][route.method.lower()], route)
+    doc["tags"] = [{"name": name, "description": description} for name, description in TAGS.items()]
     components = doc.setdefault("components", {})
     components["securitySchemes"] = SECURITY_SCHEMES
     components["headers"] = {name: _header(spec) for name, spec in HEADERS.items()}
@@ -103,10 +120,18 @@ def document() -> dict[str, Any]:
     components["responses"] = {_error_name(status): _error_response(status) for status in sorted(used)}
     components["schemas"]["ErrorBody"]["properties"]["code"]["enum"] = sorted(STATUS_BY_CODE)
     _drop_unused_schemas(doc)
+    _tidy(doc["components"]["schemas"])
+    for methods in doc["paths"].values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                parameter["schema"] = _not_null(parameter["schema"])
+                parameter["schema"].pop("title", None)
+                _tidy(parameter)
     return doc
 
 
 def _complete(operation: dict[str, Any], route: Route) -> None:
+    operation["operationId"] = route.operation_id
     operation["security"] = [] if route.public else AUTHENTICATED
     if route.public:
         access = "Public: no credentials needed."
@@ -153,13 +178,44 @@ def _error_response(status: int) -> dict[str, Any]:
         headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
     if status == 429:
         headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
-    only_codes = {"properties": {"error": {"properties": {"code": {"enum": codes}}}}}
-    schema = {"allOf": [{"$ref": "#/components/schemas/ErrorOut"}, only_codes]}
     return {
-        "description": f"{HTTPStatus(status).phrase}: {', '.join(codes)}",
+        "description": f"{HTTPStatus(status).phrase}: `error.code` is one of {', '.join(codes)}",
         "headers": headers,
-        "content": {"application/json": {"schema": schema}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "x-error-codes": codes,  # machine-readable: the codes this status carries
     }
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without pydantic's `null` alternative of an optional one: `?x=` is a string."""
+    options = schema.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [option for option in options if option != {"type": "null"}]
+        if len(rest) == 1:
+            outer = {k: v for k, v in schema.items() if k != "anyOf"}
+            return {**rest[0], **outer}
+    return schema
+
+
+def _tidy(node: Any, in_properties: bool = False) -> None:
+    """Drop pydantic's per-property `title` ("Call Id": generators would name types after it) and write the
+    bounds of integers as integers (`maximum: 86400`, not 86400.0)."""
+    if isinstance(node, list):
+        for item in node:
+            _tidy(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if in_properties:
+        for schema in node.values():
+            if isinstance(schema, dict):
+                schema.pop("title", None)
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
+        value = node.get(key)
+        if isinstance(value, float) and value.is_integer():
+            node[key] = int(value)
+    for key, value in node.items():
+        _tidy(value, in_properties=key == "properties")
 
 
 def _drop_unused_schemas(doc: dict[str, Any]) -> None:

@@ -6,12 +6,16 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
 from dce.domain.errors import ValidationFailed
 
 MAX_CURSOR_LENGTH = 2048
+# What `encode` gives: unpadded base64url (the document's pattern). Empty means the first page.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 class CursorCodec:
@@ -34,8 +38,8 @@ class CursorCodec:
         if not cursor:
             return None
         try:
-            if len(cursor) > MAX_CURSOR_LENGTH:
-                raise ValueError("too long")
+            if len(cursor) > MAX_CURSOR_LENGTH or not _CURSOR.fullmatch(cursor):
+                raise ValueError("too long or not base64url")
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             mac, payload = raw[:16], raw[16:]
             if not hmac.compare_digest(mac, self._mac(payload, scope)):

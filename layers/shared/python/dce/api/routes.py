@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from dce.adapters.queues import PUSHES, Queue
 from dce.adapters.tables import (
     ACCOUNTS,
     API_KEYS,
@@ -50,6 +51,9 @@ class Route:
     path: str  # API Gateway resource path below API_PREFIX, `{name}` for path parameters
     area: str  # which Lambda function serves it: functions/<area>/handler.py
     roles: tuple[Role, ...]
+    # The OpenAPI operationId (api/openapi.yaml): camelCase, verb first (`createCall`), stable. Client
+    # generators name their methods after it, so renaming one breaks the clients' code.
+    operation_id: str
     max_body_bytes: int = MAX_BODY_BYTES
     # Whether the caller's token bucket (DynamoDB) is charged. Only the health check is exempt: it reads
     # and writes nothing, so a monitor polling it costs no table write (API Gateway's stage throttling
@@ -95,6 +99,12 @@ class Area:
     # empty = all), as the mapping's filter criteria. Stream read access comes with the mapping, not `tables`.
     streams: tuple[Table, ...] = ()
     stream_event_names: tuple[str, ...] = ()
+    # The work queue the function consumes (on AWS an SQS event source mapping, locally a queue poller:
+    # local/queues.py), and the queues it sends to (CDK grants sending and sets each one's URL variable).
+    queue: Queue | None = None
+    sends_to: tuple[Queue, ...] = ()
+    # Posts frames to WebSocket connections through @connections (POST and DELETE; CDK sets DCE_WS_ENDPOINT).
+    pushes_to_connections: bool = False
 
     @property
     def code_folder(self) -> str:
@@ -102,48 +112,48 @@ class Area:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/health", "accounts", PUBLIC, rate_limited=False),
-    Route("POST", "/accounts", "accounts", PUBLIC, secret_fields=("api_key",), hashes_password=True),
-    Route("POST", "/auth/login", "accounts", PUBLIC, idempotent=False, hashes_password=True),
-    Route("POST", "/auth/refresh", "accounts", PUBLIC, idempotent=False),
-    Route("GET", "/profile", "accounts", ALL),
-    Route("GET", "/account/balance", "accounts", ALL),
-    Route("GET", "/transactions", "accounts", ALL),
-    Route("POST", "/api-keys", "accounts", ALL, secret_fields=("api_key",)),
-    Route("GET", "/api-keys", "accounts", ALL),
-    Route("DELETE", "/api-keys/{id}", "accounts", ALL),
-    Route("GET", "/admin/users", "accounts", ADMIN),
-    Route("POST", "/admin/users", "accounts", ADMIN, secret_fields=("api_key",), hashes_password=True),
-    Route("POST", "/admin/accounts/{id}/credit", "accounts", ADMIN),
-    Route("PATCH", "/admin/accounts/{id}", "accounts", ADMIN),
-    Route("POST", "/calls", "calls", BUYER),
-    Route("GET", "/calls", "calls", ALL),
-    Route("GET", "/calls/{id}", "calls", ALL),
-    Route("PATCH", "/calls/{id}/status", "calls", BUYER),
-    Route("POST", "/calls/{id}/route", "calls", BUYER),
-    Route("POST", "/calls/{id}/complete", "calls", BUYER),
-    Route("POST", "/auctions", "auctions", BUYER),
-    Route("GET", "/auctions", "auctions", ALL),
-    Route("GET", "/auctions/{id}", "auctions", ALL),
-    Route("POST", "/auctions/{id}/complete", "auctions", BUYER),
-    Route("POST", "/bids", "bids", SELLER),
-    Route("GET", "/bids", "bids", SELLER),
-    Route("DELETE", "/bids/{id}", "bids", SELLER),
-    Route("POST", "/bid-profiles", "bids", SELLER),
-    Route("GET", "/bid-profiles", "bids", SELLER),
-    Route("GET", "/bid-profiles/{id}", "bids", SELLER),
-    Route("PUT", "/bid-profiles/{id}", "bids", SELLER),
-    Route("DELETE", "/bid-profiles/{id}", "bids", SELLER),
-    Route("POST", "/compliance/dnc", "compliance", ADMIN),
+    Route("GET", "/health", "accounts", PUBLIC, "getHealth", rate_limited=False),
+    Route("POST", "/accounts", "accounts", PUBLIC, "createAccount", secret_fields=("api_key",), hashes_password=True),
+    Route("POST", "/auth/login", "accounts", PUBLIC, "logIn", idempotent=False, hashes_password=True),
+    Route("POST", "/auth/refresh", "accounts", PUBLIC, "refreshTokens", idempotent=False),
+    Route("GET", "/profile", "accounts", ALL, "getProfile"),
+    Route("GET", "/account/balance", "accounts", ALL, "getBalance"),
+    Route("GET", "/transactions", "accounts", ALL, "listTransactions"),
+    Route("POST", "/api-keys", "accounts", ALL, "createApiKey", secret_fields=("api_key",)),
+    Route("GET", "/api-keys", "accounts", ALL, "listApiKeys"),
+    Route("DELETE", "/api-keys/{id}", "accounts", ALL, "revokeApiKey"),
+    Route("GET", "/admin/users", "accounts", ADMIN, "listUsers"),
+    Route("POST", "/admin/users", "accounts", ADMIN, "createUser", secret_fields=("api_key",), hashes_password=True),
+    Route("POST", "/admin/accounts/{id}/credit", "accounts", ADMIN, "creditAccount"),
+    Route("PATCH", "/admin/accounts/{id}", "accounts", ADMIN, "updateAccount"),
+    Route("POST", "/calls", "calls", BUYER, "createCall"),
+    Route("GET", "/calls", "calls", ALL, "listCalls"),
+    Route("GET", "/calls/{id}", "calls", ALL, "getCall"),
+    Route("PATCH", "/calls/{id}/status", "calls", BUYER, "updateCallStatus"),
+    Route("POST", "/calls/{id}/route", "calls", BUYER, "routeCall"),
+    Route("POST", "/calls/{id}/complete", "calls", BUYER, "completeCall"),
+    Route("POST", "/auctions", "auctions", BUYER, "createAuction"),
+    Route("GET", "/auctions", "auctions", ALL, "listAuctions"),
+    Route("GET", "/auctions/{id}", "auctions", ALL, "getAuction"),
+    Route("POST", "/auctions/{id}/complete", "auctions", BUYER, "completeAuction"),
+    Route("POST", "/bids", "bids", SELLER, "placeBid"),
+    Route("GET", "/bids", "bids", SELLER, "listBids"),
+    Route("DELETE", "/bids/{id}", "bids", SELLER, "withdrawBid"),
+    Route("POST", "/bid-profiles", "bids", SELLER, "createBidProfile"),
+    Route("GET", "/bid-profiles", "bids", SELLER, "listBidProfiles"),
+    Route("GET", "/bid-profiles/{id}", "bids", SELLER, "getBidProfile"),
+    Route("PUT", "/bid-profiles/{id}", "bids", SELLER, "updateBidProfile"),
+    Route("DELETE", "/bid-profiles/{id}", "bids", SELLER, "deleteBidProfile"),
+    Route("POST", "/compliance/dnc", "compliance", ADMIN, "addDncNumber"),
     # Up to 10,000 numbers a request do not fit in 64 KiB: this route alone accepts 256 KiB.
-    Route("POST", "/compliance/dnc/import", "compliance", ADMIN, max_body_bytes=256 * 1024),
-    Route("GET", "/compliance/dnc/{phone}", "compliance", ALL),
-    Route("DELETE", "/compliance/dnc/{phone}", "compliance", ADMIN),
-    Route("PUT", "/compliance/tcpa/hours", "compliance", ADMIN),
-    Route("GET", "/compliance/tcpa/hours", "compliance", ALL),
-    Route("POST", "/compliance/geographic/restrictions", "compliance", ADMIN),
-    Route("GET", "/compliance/geographic/restrictions", "compliance", ADMIN),
-    Route("DELETE", "/compliance/geographic/restrictions/{state}", "compliance", ADMIN),
+    Route("POST", "/compliance/dnc/import", "compliance", ADMIN, "importDncNumbers", max_body_bytes=256 * 1024),
+    Route("GET", "/compliance/dnc/{phone}", "compliance", ALL, "getDncStatus"),
+    Route("DELETE", "/compliance/dnc/{phone}", "compliance", ADMIN, "removeDncNumber"),
+    Route("PUT", "/compliance/tcpa/hours", "compliance", ADMIN, "setTcpaHours"),
+    Route("GET", "/compliance/tcpa/hours", "compliance", ALL, "getTcpaHours"),
+    Route("POST", "/compliance/geographic/restrictions", "compliance", ADMIN, "addGeoRestriction"),
+    Route("GET", "/compliance/geographic/restrictions", "compliance", ADMIN, "listGeoRestrictions"),
+    Route("DELETE", "/compliance/geographic/restrictions/{state}", "compliance", ADMIN, "removeGeoRestriction"),
 )
 
 # Every API function's edge checks (DceResolver): Idempotency-Key records and the callers' rate-limit buckets.
@@ -199,13 +209,26 @@ AREAS: tuple[Area, ...] = (
     # The WebSocket API ($connect, $disconnect, $default): registers connections and their topics; $connect
     # reads the caller's account (a suspended account is refused).
     Area("ws", ((CONNECTIONS, "write"), (ACCOUNTS, "read"))),
-    # Reads the streams of calls, auctions and bids; records events and pushes them to the connections of
-    # their audience (deleting gone ones). Reads auctions, calls and profiles to resolve that audience.
+    # Reads the streams of calls, auctions and bids; records events, finds the connections of their audience
+    # and queues each account's frames for the push function. Reads auctions, calls and profiles to resolve
+    # that audience.
     Area(
         "events",
-        ((EVENTS, "write"), (CONNECTIONS, "write"), (AUCTIONS, "read"), (CALLS, "read"), (BID_PROFILES, "read")),
+        ((EVENTS, "write"), (CONNECTIONS, "read"), (AUCTIONS, "read"), (CALLS, "read"), (BID_PROFILES, "read")),
         uses_jwt_secret=False,
         streams=tuple(table for table in TABLES if table.stream),
+        sends_to=(PUSHES,),
+    ),
+    # Takes the push queue's messages (an account's frames each) and posts them to @connections, closing and
+    # forgetting connections found gone or expired.
+    Area(
+        "pushes",
+        ((CONNECTIONS, "write"),),
+        folder="events",
+        module="push",
+        uses_jwt_secret=False,
+        queue=PUSHES,
+        pushes_to_connections=True,
     ),
     # Automatic bids, off the request path: reads the auctions stream's new auctions (`auction.opened`) and
     # places the matching profiles' bids through the bid path (the auction must be open, the sellers' hourly

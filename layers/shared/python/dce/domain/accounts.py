@@ -34,9 +34,13 @@ class LedgerType(StrEnum):
 EMAIL_MAX = 254
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
 COMPANY_MAX = 200
+# An address as RFC 5321 spells the common case: a dot-atom local part of at most 64 characters (no leading,
+# trailing or doubled dot) and a domain of at least two labels. The OpenAPI document gives it as the pattern.
 _EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
+EMAIL_PATTERN = _EMAIL.pattern
 # Free text is plain text everywhere: what could hide, reorder or execute is refused rather than escaped.
 # Characters: C0 and C1 controls (DEL too), bidi embeddings, overrides and isolates (U+202A-U+202E,
 # U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060, U+FEFF), line and paragraph separators.

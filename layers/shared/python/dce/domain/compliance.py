@@ -132,10 +132,11 @@ class Region:
 
     @classmethod
     def parse(cls, raw: str) -> Region:
-        """A path segment: two letters are a state, digits (optionally after "+") a calling code."""
-        text = raw.strip() if isinstance(raw, str) else ""
+        """A path segment: two letters are a state (either case), digits (optionally after "+", no leading zero) a
+        calling code. Nothing else: no surrounding spaces (the OpenAPI document's pattern says the same)."""
+        text = raw if isinstance(raw, str) else ""
         digits = text.removeprefix("+")
-        if digits.isascii() and digits.isdigit() and len(digits) <= 3:
+        if digits.isascii() and digits.isdigit() and len(digits) <= 3 and not digits.startswith("0"):
             if int(digits) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
                 return cls(RegionKind.COUNTRY, str(int(digits)))
         elif len(text) == 2 and text.isascii() and text.isalpha() and text.upper() in US_STATES:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dce.domain.errors import ValidationFailed
 
 MAX_INPUT_LENGTH = 32
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class PhoneNumber:
         try:
             parsed = phonenumbers.parse(raw, None)
         except phonenumbers.NumberParseException as exc:
+            if _E164.fullmatch(raw):  # the right shape, no number of any country (`+10`): as for an invalid one
+                raise ValidationFailed(f"Invalid {field}: not a valid phone number") from exc
             raise ValidationFailed(f"Invalid {field}: expected E.164 format such as +14155551234") from exc
         if not phonenumbers.is_valid_number(parsed):
             raise ValidationFailed(f"Invalid {field}: not a valid phone number")

@@ -1,38 +1,33 @@
-"""Publishing domain events: record each one, then push it to every live connection entitled to it.
+"""Publishing domain events: record each one, then hand it to the push queue for every live connection entitled
+to it.
 
 Runs in the events function, once per stream batch of the calls, auctions and bids tables (the DynamoDB
 event source on AWS, the local stream poller on the dev stack). Redelivery is safe: event ids come from
 the record, so the log rewrites the same items, and clients can drop a frame id seen before.
 
-Fan-out is fair: a batch's records are recorded and addressed one by one (the connections of each audience
-account found through the `by_account` index, once per batch), then every connection's frames go out
-together on a bounded pool of workers. A connection's frames are sent in stream order by one task; tasks
-start round-robin over accounts (each account's first connection, then each account's second, ...), so an
-account with many connections and many events never queues ahead of another account's first frame, and a
-slow or gone connection only holds its own worker.
+A batch's records are addressed one by one (the connections of each audience account found through the
+`by_account` index, once per batch); when the batch ends, its events are recorded in one batched write, then
+every connection's frames go to the push queue
+(`PushQueue`), which keeps each account's messages in a group of their own: the push function
+(`dce.services.pushes`) sends them, and one account's event volume never holds back another account's delivery.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Protocol
 
 from dce.domain.connections import Connection
 from dce.domain.events import Audience, Change, DomainEvent, events_for
-from dce.ports import AuctionRepo, BidProfileRepo, CallRepo, Clock
+from dce.ports import AuctionRepo, BidProfileRepo, CallRepo
 from dce.services.bid_profiles import StateOf, call_facts
 from dce.services.connections import ConnectionRepo
+from dce.services.pushes import Delivery
 
 logger = logging.getLogger(__name__)
-
-# Connections posted to at once. The @connections client keeps at least this many HTTP connections
-# (dce.adapters.connections_api.MAX_POOL_CONNECTIONS).
-PUSH_CONCURRENCY = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,31 +43,13 @@ class EventLog(Protocol):
     def record(self, outgoing: Sequence[Outgoing]) -> None: ...
 
 
-class Pusher(Protocol):
-    def push(self, connection_id: str, frame: bytes) -> bool:
-        """Send one frame; False when the connection is gone (closed or expired). TimeoutError when the frame
-        was not taken in time: the connection's other frames of the batch are then skipped."""
-
-    def disconnect(self, connection_id: str) -> None:
-        """Close the connection (its client sees the socket close); already gone is fine."""
+class PushQueue(Protocol):
+    def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        """Queue the deliveries for the push function, each account's in order and in a group of its own.
+        Raises when they could not all be queued (the stream batch is then retried: nothing is lost)."""
 
 
 Encode = Callable[[DomainEvent], bytes]
-
-
-@dataclass(slots=True)
-class Delivery:
-    """What one connection gets from a batch: its frames, in stream order."""
-
-    connection: Connection
-    frames: list[bytes] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    connection_id: str
-    pushed: int
-    forget: bool  # gone, or its time was up (closed): its record is deleted
 
 
 class EventService:
@@ -80,20 +57,17 @@ class EventService:
         self,
         log: EventLog,
         connections: ConnectionRepo,
-        pusher: Pusher,
+        queue: PushQueue,
         lookups: tuple[AuctionRepo, CallRepo, BidProfileRepo],
         state_of: StateOf,
         encode: Encode,
-        clock: Clock,
-        concurrency: int = PUSH_CONCURRENCY,
     ) -> None:
-        self._log, self._connections, self._pusher = log, connections, pusher
+        self._log, self._connections, self._queue = log, connections, queue
         self._auctions, self._calls, self._profiles = lookups
-        self._state_of, self._encode, self._clock = state_of, encode, clock
-        self._concurrency = max(1, concurrency)
+        self._state_of, self._encode = state_of, encode
 
     def publish(self, change: Change) -> int:
-        """Record the change's events and fan them out now; returns how many frames were pushed."""
+        """Record the change's events and queue their frames now; returns how many frames were queued."""
         batch = Batch(self, self._connections)
         batch.publish(change)
         return batch.deliver()
@@ -101,7 +75,7 @@ class EventService:
     @contextmanager
     def batch(self) -> Iterator[Batch]:
         """Publish a stream batch's changes through the batch (`batch.publish`): each is recorded at once,
-        and every frame is delivered when the block ends — also when it raises, as what was recorded
+        and every frame is queued when the block ends — also when it raises, as what was recorded
         before the failure is not redelivered."""
         batch = Batch(self, self._connections)
         try:
@@ -124,58 +98,16 @@ class EventService:
         return frozenset(accounts)
 
     def outgoing(self, change: Change) -> list[Outgoing]:
-        """The change's events with their audiences and frames, recorded (before any push: a failed push
-        never loses an event)."""
-        events = events_for(change)
-        if not events:
-            return []
-        outgoing = [Outgoing(e, self.audience_of(e.audience), self._encode(e)) for e in events]
-        self._log.record(outgoing)
-        return outgoing
+        """The change's events with their audiences and frames (not recorded yet: `send` records them)."""
+        return [Outgoing(e, self.audience_of(e.audience), self._encode(e)) for e in events_for(change)]
 
-    def deliver(self, deliveries: Sequence[Delivery]) -> list[Delivered]:
-        """Send every connection its frames: one task per connection, started round-robin over accounts on
-        at most `concurrency` workers; then forget the connections found gone or expired. Never raises."""
-        if not deliveries:
-            return []
-        now = self._clock.now()
-        ordered = fair_order(deliveries)
-        workers = min(self._concurrency, len(ordered))
-        if workers == 1:
-            results = [self._send(d, now) for d in ordered]
-        else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
-                results = list(pool.map(lambda d: self._send(d, now), ordered))
-        for result in results:
-            if result.forget:
-                self._forget(result.connection_id)
-        return results
-
-    def _send(self, delivery: Delivery, now: datetime) -> Delivered:
-        """One connection's frames, in order; stops at the first that is not taken (gone, slow, failing)."""
-        connection_id, pushed = delivery.connection.id, 0
-        if not delivery.connection.is_live_at(now):  # its token (or API Gateway's 2 h) ran out: reconnect
-            try:
-                self._pusher.disconnect(connection_id)
-            except Exception:  # the record goes either way; API Gateway ends every connection within 2 hours
-                logger.exception("closing an expired connection failed")
-            return Delivered(connection_id, 0, forget=True)
-        try:
-            for frame in delivery.frames:
-                if not self._pusher.push(connection_id, frame):
-                    return Delivered(connection_id, pushed, forget=True)  # GoneException: left without $disconnect
-                pushed += 1
-        except TimeoutError:  # a slow connection: each of its other frames would wait as long
-            logger.warning("push to a connection timed out: its other frames of this batch are skipped")
-        except Exception:  # a bug: logged; the other connections still get their frames
-            logger.exception("push to a connection failed: its other frames of this batch are skipped")
-        return Delivered(connection_id, pushed, forget=False)
-
-    def _forget(self, connection_id: str) -> None:
-        try:
-            self._connections.delete(connection_id)
-        except Exception:  # TTL removes it; the events are recorded and pushed: do not fail the batch
-            logger.exception("forgetting a closed connection failed")
+    def send(self, outgoing: Sequence[Outgoing], deliveries: Sequence[Delivery]) -> None:
+        """Record the events (one batched write for a whole stream batch), then queue their frames: an event is
+        in the log before any push, so a failed push never loses it."""
+        if outgoing:
+            self._log.record(outgoing)
+        if deliveries:
+            self._queue.enqueue(deliveries)
 
 
 class Batch:
@@ -184,23 +116,29 @@ class Batch:
     def __init__(self, service: EventService, connections: ConnectionRepo) -> None:
         self._service, self._connections = service, connections
         self._deliveries: dict[str, Delivery] = {}
+        self._outgoing: list[Outgoing] = []
         self._by_account: dict[str, list[Connection]] = {}
         self._admins: list[Connection] | None = None
 
     def publish(self, change: Change) -> int:
-        """Record the change's events and address their frames (sent by `deliver`); returns how many frames
-        are addressed. When this raises, nothing of the change is addressed (the record is retried)."""
+        """Address the change's events (recorded and sent by `deliver`); returns how many frames are addressed.
+        When this raises, nothing of the change is kept (the record is retried)."""
         addressed: list[tuple[Connection, bytes]] = []
-        for item in self._service.outgoing(change):
+        outgoing = self._service.outgoing(change)
+        for item in outgoing:
             addressed += ((c, item.frame) for c in self._candidates(item.accounts) if self._wants(c, item))
+        self._outgoing += outgoing
         for connection, frame in addressed:
             self._deliveries.setdefault(connection.id, Delivery(connection)).frames.append(frame)
         return len(addressed)
 
     def deliver(self) -> int:
-        """Send what was addressed so far; returns how many frames were pushed."""
+        """Record what was published so far and queue its frames for the push function; returns how many
+        frames were queued."""
         deliveries, self._deliveries = list(self._deliveries.values()), {}
-        return sum(d.pushed for d in self._service.deliver(deliveries))
+        outgoing, self._outgoing = self._outgoing, []
+        self._service.send(outgoing, deliveries)
+        return sum(len(d.frames) for d in deliveries)
 
     @staticmethod
     def _wants(connection: Connection, item: Outgoing) -> bool:
@@ -221,13 +159,3 @@ class Batch:
         candidates = {c.id: c for account_id in sorted(accounts) for c in self._by_account[account_id]}
         candidates.update((c.id, c) for c in self._admins)
         return list(candidates.values())
-
-
-def fair_order(deliveries: Iterable[Delivery]) -> list[Delivery]:
-    """Round-robin over accounts in order of first appearance: every account's first connection, then
-    every account's second, and so on (a connection's own frames stay together, in order)."""
-    by_account: dict[str, list[Delivery]] = {}
-    for delivery in deliveries:
-        by_account.setdefault(delivery.connection.account_id, []).append(delivery)
-    queues = list(by_account.values())
-    return [queue[rank] for rank in range(max(map(len, queues), default=0)) for queue in queues if rank < len(queue)]

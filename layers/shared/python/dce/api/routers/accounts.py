@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
 from dce.api.ids import parse_uuid
-from dce.api.params import Cursor, Limit, client_ip, page_response, page_start
+from dce.api.params import Cursor, Limit, UuidPath, client_ip, page_response, page_start
 from dce.api.schemas.accounts import (
     AccountChangeIn,
     AccountOut,
@@ -101,7 +98,7 @@ def list_api_keys() -> list[ApiKeyOut]:
 
 
 @router.delete("/api-keys/<id>", tags=["api-keys"], responses=error_docs(400, 401, 404, success=204))
-def revoke_api_key(id: Annotated[str, Path(max_length=64)]) -> Response[None]:
+def revoke_api_key(id: UuidPath) -> Response[None]:
     services().api_keys.revoke(caller(router), parse_uuid(id))
     return Response(204, JSON, None)
 
@@ -119,7 +116,7 @@ def create_user(body: AdminUserIn) -> Response[AccountOut]:
 
 
 @router.patch("/admin/accounts/<id>", tags=["admin"], responses=error_docs(400, 401, 403, 404, 409))
-def change_account(id: Annotated[str, Path(max_length=64)], body: AccountChangeIn) -> AccountOut:
+def change_account(id: UuidPath, body: AccountChangeIn) -> AccountOut:
     account_id = parse_uuid(id)
     if body.status is None:
         return AccountOut.of(services().accounts.change(account_id, body.credit_limit, None))
@@ -130,5 +127,5 @@ def change_account(id: Annotated[str, Path(max_length=64)], body: AccountChangeI
 
 
 @router.post("/admin/accounts/<id>/credit", tags=["admin"], responses=error_docs(400, 401, 403, 404))
-def credit(id: Annotated[str, Path(max_length=64)], body: CreditIn) -> AccountOut:
+def credit(id: UuidPath, body: CreditIn) -> AccountOut:
     return AccountOut.of(services().accounts.credit(parse_uuid(id), body.amount, body.reason))

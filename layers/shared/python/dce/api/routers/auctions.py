@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
 from dce.api.ids import parse_uuid
-from dce.api.params import Cursor, Limit, page_response, page_start
+from dce.api.params import Cursor, Limit, UuidPath, page_response, page_start
 from dce.api.schemas.auctions import AuctionOut, CreateAuctionIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
@@ -19,7 +16,7 @@ from dce.domain.pages import DEFAULT_LIMIT
 from dce.services.auctions import NewAuction
 
 router = Router()
-AuctionId = Annotated[str, Path(max_length=64)]
+AuctionId = UuidPath
 
 
 @router.post("/auctions", tags=["auctions"], responses=error_docs(400, 401, 403, 404, 409, success=201))

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
 from dce.api.ids import parse_uuid
+from dce.api.params import UuidPath
 from dce.api.schemas.bid_profiles import BidProfileOut, CreateProfileIn, UpdateProfileIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
 from dce.services.bid_profiles import ProfileInput
 
 router = Router()
-ProfileId = Annotated[str, Path(max_length=64)]
+ProfileId = UuidPath
 
 
 @router.post("/bid-profiles", tags=["bid-profiles"], responses=error_docs(400, 401, 403, success=201))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dce.api.app import caller
 from dce.api.ids import parse_uuid
-from dce.api.params import Cursor, Limit, page_response, page_start
+from dce.api.params import Cursor, Limit, UuidPath, page_response, page_start
 from dce.api.schemas.calls import CallOut, CompleteCallIn, CreateCallIn, StatusIn
 from dce.api.schemas.common import error_docs
 from dce.bootstrap import services
@@ -19,7 +16,7 @@ from dce.domain.pages import DEFAULT_LIMIT
 from dce.services.calls import NewCall
 
 router = Router()
-CallId = Annotated[str, Path(max_length=64)]
+CallId = UuidPath
 
 
 @router.post("/calls", tags=["calls"], responses=error_docs(400, 401, 402, 403, 503, success=201))

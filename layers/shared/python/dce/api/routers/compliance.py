@@ -10,8 +10,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from dce.api.params import PhonePath, phone_in_path
 from dce.api.schemas.common import error_docs
 from dce.api.schemas.compliance import (
+    REGION_PATTERN,
     DncImportIn,
     DncImportOut,
     DncIn,
@@ -28,9 +30,11 @@ from dce.services.compliance import DncStatus
 
 router = Router()
 JSON = content_types.APPLICATION_JSON
-# An E.164 number in the path: "+14155551234" or URL-encoded "%2B14155551234" (both accepted).
-Phone = Annotated[str, Path(max_length=64)]
-RegionCode = Annotated[str, Path(max_length=8)]
+# A state ("CA") or a calling code ("44", "+44" or "%2B44") in the path.
+RegionCode = Annotated[
+    str,
+    Path(description="A US state code (CA) or a calling code (44, +44)", json_schema_extra={"pattern": REGION_PATTERN}),
+]
 TAGS = ["compliance"]
 
 
@@ -48,13 +52,13 @@ def import_dnc(body: DncImportIn) -> DncImportOut:
 
 
 @router.get("/compliance/dnc/<phone>", tags=TAGS, responses=error_docs(400, 401))
-def dnc_status(phone: Phone) -> DncStatusOut:
-    return DncStatusOut.of(services().compliance.dnc_status(unquote(phone)))
+def dnc_status(phone: PhonePath) -> DncStatusOut:
+    return DncStatusOut.of(services().compliance.dnc_status(phone_in_path(phone)))
 
 
 @router.delete("/compliance/dnc/<phone>", tags=TAGS, responses=error_docs(400, 401, 403, success=204))
-def remove_dnc(phone: Phone) -> Response[None]:
-    services().compliance.remove_dnc(unquote(phone))
+def remove_dnc(phone: PhonePath) -> Response[None]:
+    services().compliance.remove_dnc(phone_in_path(phone))
     return Response(204, JSON, None)
 
 

@@ -5,15 +5,29 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from dce.api.schemas.common import Money, MoneyOut, Timestamp
+from dce.api.schemas.common import Id, Money, MoneyOut, Timestamp, UuidIn
 from dce.domain.auctions import MAX_BID, MIN_BID, Auction, Bid
 from dce.services.auctions import AuctionView
 
 
 class CreateAuctionIn(BaseModel):
-    call_id: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "call_id": "5b0c6f2e-8a61-4c1e-9a53-2f4d7c9e1b20",
+                    "reserve_price": 2.50,
+                    "duration": 30,
+                    "billing_model": "per_call",
+                    "min_duration": 90,
+                }
+            ]
+        }
+    )
+
+    call_id: UuidIn
     # A negative reserve is refused as "Reserve price cannot be negative" (the contract's words: errors.py).
     reserve_price: Annotated[Decimal, Money(ge=Decimal("0.00"), le=MAX_BID)] = Field(default=0, validate_default=True)
     duration: StrictInt = Field(default=30, ge=1, le=3600)
@@ -22,14 +36,18 @@ class CreateAuctionIn(BaseModel):
 
 
 class PlaceBidIn(BaseModel):
-    auction_id: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"auction_id": "0e7f3a2c-41d9-4b8e-a6f5-93c1d2e4b7a8", "amount": 4.25}]}
+    )
+
+    auction_id: UuidIn
     amount: Annotated[Decimal, Money(ge=MIN_BID, le=MAX_BID)]
 
 
 class BidOut(BaseModel):
-    id: str
-    auction_id: str
-    seller_id: str
+    id: Id
+    auction_id: Id
+    seller_id: Id
     amount: MoneyOut
     status: Literal["active", "won", "lost", "withdrawn"]
     placed_at: Timestamp
@@ -47,15 +65,15 @@ class BidOut(BaseModel):
 
 
 class WinningBidOut(BaseModel):
-    id: str
-    seller_id: str
+    id: Id
+    seller_id: Id
     amount: MoneyOut
 
 
 class AuctionOut(BaseModel):
-    id: str
-    call_id: str
-    buyer_id: str
+    id: Id
+    call_id: Id
+    buyer_id: Id
     status: Literal["open", "completed", "canceled"]
     reserve_price: MoneyOut
     billing_model: Literal["per_minute", "per_call"]

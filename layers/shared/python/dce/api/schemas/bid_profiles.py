@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic.config import JsonDict
 
-from dce.api.schemas.common import PLAIN_TEXT, Money, MoneyOut, Timestamp
+from dce.api.schemas.common import PLAIN_TEXT, Id, Money, MoneyOut, Timestamp
 from dce.domain.auctions import MAX_BID, MIN_BID
 from dce.domain.bid_profiles import MAX_BUDGET, BidProfile
 
@@ -39,13 +40,29 @@ class AutoBidIn(BaseModel):
     amount: Annotated[Decimal, Money(ge=MIN_BID, le=MAX_BID)]
 
 
+PROFILE_EXAMPLE: JsonDict = {
+    "criteria": {
+        "geography": {"countries": ["US"], "states": ["CA", "NY"]},
+        "call_type": ["insurance"],
+        "keywords": ["auto", "home quote"],
+        "max_budget": 500.00,
+    },
+    "auto_bid": {"amount": 3.75},
+    "active": True,
+}
+
+
 class CreateProfileIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [PROFILE_EXAMPLE]})
+
     criteria: CriteriaIn = Field(default_factory=CriteriaIn)
     auto_bid: AutoBidIn | None = None
     active: StrictBool = True
 
 
 class UpdateProfileIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"criteria": {"max_budget": 200.00}}, {"active": False}]})
+
     criteria: CriteriaIn | None = None
     auto_bid: AutoBidIn | None = None
     active: StrictBool | None = None
@@ -68,8 +85,8 @@ class AutoBidOut(BaseModel):
 
 
 class BidProfileOut(BaseModel):
-    id: str
-    seller_id: str
+    id: Id
+    seller_id: Id
     criteria: CriteriaOut
     auto_bid: AutoBidOut | None = None
     active: bool

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, WithJsonSchema
 
-from dce.api.schemas.common import PLAIN_TEXT, MoneyOut, Timestamp
+from dce.api.schemas.common import PLAIN_TEXT, Id, MoneyOut, Phone, Timestamp
 from dce.domain.calls import DEFAULT_MAX_DURATION, MAX_DURATION_RANGE, Call, CallStatus
 
 Keyword = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9 _.-]+$"), PLAIN_TEXT]
@@ -14,8 +14,17 @@ CallType = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern
 
 
 class CreateCallIn(BaseModel):
-    from_number: str = Field(min_length=1, max_length=32)
-    to_number: str = Field(min_length=1, max_length=32)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"from_number": "+14155551234", "to_number": "+12125551234", "call_type": "insurance"},
+                {"from_number": "+13105550100", "to_number": "+18005550199", "direction": "inbound"},
+            ]
+        }
+    )
+
+    from_number: Phone
+    to_number: Phone
     direction: Literal["inbound", "outbound"] = "outbound"
     call_type: CallType | None = None
     keywords: list[Keyword] | None = Field(default=None, max_length=20)
@@ -28,22 +37,44 @@ class CreateCallIn(BaseModel):
 
 
 class CompleteCallIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"duration": 185}]})
+
     duration: StrictInt = Field(ge=0, le=86400, description="Seconds the call lasted")
 
 
+# The states a client reports; `queued` is set by routing and `completed` by completion (both carry a seller
+# and money), `pending` by creation: asking for them here is 400 INVALID_STATE naming the right endpoint.
+CLIENT_STATUSES = ("ringing", "in_progress", "failed", "canceled", "no_answer", "busy")
+
+
 class StatusIn(BaseModel):
-    status: CallStatus
+    """The next state must follow the status machine (pending → failed|canceled; queued →
+    ringing|failed|canceled; ringing → in_progress|no_answer|busy|failed|canceled; in_progress → failed):
+    anything else is 400 INVALID_STATE listing the allowed next states."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ringing"}]})
+
+    status: Annotated[
+        CallStatus,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": list(CLIENT_STATUSES),
+                "description": "queued: POST /calls/{id}/route; completed: POST /calls/{id}/complete",
+            }
+        ),
+    ]
 
 
 class CallOut(BaseModel):
-    id: str
+    id: Id
     from_number: str
     to_number: str
     direction: Literal["inbound", "outbound"]
     status: CallStatus
-    buyer_id: str
-    seller_id: str | None = None
-    auction_id: str | None = None
+    buyer_id: Id
+    seller_id: Id | None = None
+    auction_id: Id | None = None
     winning_bid_amount: MoneyOut | None = None
     call_type: str | None = None
     keywords: list[str] | None = None
