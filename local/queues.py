@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from botocore.config import Config
 
 from dce.adapters.queues import QUEUES, Queue
 from dce.api.routes import AREAS
+from local.moto_wakeups import wake_on
 
 logger = logging.getLogger(__name__)
 
@@ -175,29 +175,9 @@ def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
-_WAKERS: weakref.WeakSet[threading.Event] = weakref.WeakSet()
-_WAKERS_LOCK = threading.Lock()
-
-
 def wake_on_moto_sends() -> threading.Event:
-    """A new event, set whenever the embedded moto takes an SQS message (any queue); one per poller.
-    Wraps `moto.sqs.models.Queue.add_message` (moto 5.2.5) once."""
+    """A new event, set whenever the embedded moto takes an SQS message (any queue); one per poller
+    (`local.moto_wakeups`). Wraps `moto.sqs.models.Queue.add_message` (moto 5.2.5) once."""
     from moto.sqs.models import Queue as MotoQueue
 
-    wake = threading.Event()
-    with _WAKERS_LOCK:
-        _WAKERS.add(wake)
-    if getattr(MotoQueue.add_message, "__dce_original__", None) is not None:
-        return wake
-    original = MotoQueue.add_message
-
-    def add_message(self: Any, message: Any) -> None:
-        original(self, message)
-        with _WAKERS_LOCK:
-            wakers = list(_WAKERS)
-        for waker in wakers:
-            waker.set()
-
-    add_message.__dce_original__ = original  # type: ignore[attr-defined]
-    MotoQueue.add_message = add_message  # type: ignore[method-assign]
-    return wake
+    return wake_on(MotoQueue, "add_message")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from botocore.config import Config
 
 from dce.adapters.tables import Table
 from dce.api.routes import AREAS
+from local.moto_wakeups import wake_on
 
 logger = logging.getLogger(__name__)
 
@@ -182,34 +182,9 @@ def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     return {**record, "dynamodb": stream, "eventSourceARN": stream_arn}
 
 
-_WAKERS: weakref.WeakSet[threading.Event] = weakref.WeakSet()  # one per poller: each clears its own
-_WAKERS_LOCK = threading.Lock()
-
-
 def wake_on_moto_writes() -> threading.Event:
-    """A new event, set whenever the embedded moto appends a DynamoDB stream record (any table).
-
-    Lets a poller sleep instead of polling. Each poller needs its own (it clears it before reading: with one
-    shared event, a poller could clear the wake-up meant for another, which would then sleep through a
-    record). Only for moto in this process (`ThreadedMotoServer`); wraps
-    `moto.dynamodb.models.table.StreamShard.add` (moto 5.2.5) once.
-    """
+    """A new event, set whenever the embedded moto appends a DynamoDB stream record (any table); one per
+    poller (`local.moto_wakeups`). Wraps `moto.dynamodb.models.table.StreamShard.add` (moto 5.2.5) once."""
     from moto.dynamodb.models.table import StreamShard
 
-    wake = threading.Event()
-    with _WAKERS_LOCK:
-        _WAKERS.add(wake)
-    if getattr(StreamShard.add, "__dce_original__", None) is not None:
-        return wake
-    original = StreamShard.add
-
-    def add(self: Any, old: Any, new: Any) -> None:
-        original(self, old, new)
-        with _WAKERS_LOCK:
-            wakers = list(_WAKERS)
-        for waker in wakers:
-            waker.set()
-
-    add.__dce_original__ = original  # type: ignore[attr-defined]
-    StreamShard.add = add  # type: ignore[method-assign]
-    return wake
+    return wake_on(StreamShard, "add")
