@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install --progress-bar on -e '.[dev]'
+	$(PY) -m pip install -q -e clients/python
 	touch $(STAMP)
 	@echo "Dependencies installed."
 
