@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: checkov diff diff-offline
+.PHONY: checkov openapi-client diff diff-offline
 .PHONY: dev dev-reset test lint fmt typecheck unit e2e synth bench bench-ws bench-abuse pr clean openapi openapi-check audit bandit
 
 $(STAMP): pyproject.toml
@@ -45,8 +45,23 @@ $(CHECKOV_STAMP):
 
 checkov: $(CHECKOV_STAMP)
 
+## openapi-python-client, the SDK generator the document is checked against (tests/contract/test_generated_client.py),
+## in a virtualenv of its own like checkov: its dependencies (httpx, pydantic, ruff, ...) follow its own pins.
+OPENAPI_CLIENT_VERSION := 0.29.1
+OPENAPI_CLIENT_VENV := .venv-openapi-client
+OPENAPI_CLIENT_STAMP := $(OPENAPI_CLIENT_VENV)/.installed-$(OPENAPI_CLIENT_VERSION)
+$(OPENAPI_CLIENT_STAMP):
+	@test -n "$(PY_BOOT)" || { echo "Python 3.12 is required (Lambda's runtime); install it (e.g. pyenv install 3.12)"; exit 1; }
+	@echo "Installing openapi-python-client $(OPENAPI_CLIENT_VERSION) into $(OPENAPI_CLIENT_VENV) (once, about 10 s)..."
+	rm -rf $(OPENAPI_CLIENT_VENV)
+	$(PY_BOOT) -m venv $(OPENAPI_CLIENT_VENV)
+	$(OPENAPI_CLIENT_VENV)/bin/python -m pip install -q --disable-pip-version-check openapi-python-client==$(OPENAPI_CLIENT_VERSION)
+	touch $@
+
+openapi-client: $(OPENAPI_CLIENT_STAMP)
+
 ## Run the whole test suite (what CI runs)
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) $(OPENAPI_CLIENT_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -148,7 +163,7 @@ localstack-deploy: $(STAMP)
 pr: test
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) cdk.out .build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(OPENAPI_CLIENT_VENV) cdk.out .build .pytest_cache .mypy_cache .ruff_cache
 
 .PHONY: docs-check
 ## The API reference (GET /api/v1/docs) in headless Chromium on a local exchange: a screenshot
