@@ -184,13 +184,14 @@ def run(
         from dce.adapters.stream_records import STREAM_SOURCES
         from local import log_throttle
         from local.gateway import Gateway
-        from local.queues import PUSHES_AREA, QueuePoller
+        from local.queues import PUSHES_AREA, QueuePoller, cheap_pushes
         from local.streams import AUTOBIDS_AREA, EVENTS_AREA, StreamPoller
         from local.websocket import WS_PATH, HandshakeLogFilter
 
         # The stream poller stands in for Lambda's DynamoDB event source; the gateway starts and stops it
         # (after the restore, at LATEST: restored items are never delivered as events again), then the
         # restored auctions' timers (so their closes are delivered).
+        gateway: Gateway  # built below, with the pollers it starts; they invoke the functions through it
         poller = StreamPoller(
             STREAM_SOURCES,
             prefix,
@@ -211,6 +212,8 @@ def run(
             prefix,
             lambda event: gateway.run(PUSHES_AREA, event),
             wake=emulator.waker(QUEUES) if emulator is not None else None,
+            express=cheap_pushes,
+            deliver_express=lambda event: gateway.run(PUSHES_AREA, event, express=True),
         )
         gateway = Gateway(background=[pushes, poller, autobids, timers])
         logging.getLogger("uvicorn.error").addFilter(HandshakeLogFilter())  # handshakes are logged with ?token=

@@ -24,6 +24,7 @@ consumers have stopped, so no write is lost between the last save and the exit.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -130,10 +131,8 @@ class EmulatorProcess:
 
     def stop(self) -> None:
         """Ask the child to save and exit, and wait for it (killed past STOP_TIMEOUT_S)."""
-        try:
+        with contextlib.suppress(OSError, EOFError):  # already gone
             self.conn.send(STOP)
-        except (OSError, EOFError):
-            pass  # already gone
         self.process.join(STOP_TIMEOUT_S)
         if self.process.is_alive():
             self.process.kill()

@@ -286,9 +286,10 @@ def serialise_item_responses_directly() -> None:
     against botocore's output shape (`moto.core.serialize`): profiled (py-spy), that walk was 54 % of a
     `Query` returning 50 connections (24 ms a query). For the item operations (ITEM_RESPONSES) the walk
     changes nothing but binary values (base64) and timestamps (epoch seconds), which `_wire_value` does,
-    and it leaves out top-level keys the shape does not name; so their answer is `json.dumps` of the result; any other operation, and every error, goes
-    through moto's serializer. `tests/integration/test_moto_item_responses.py` compares both on every
-    attribute type. Touches `moto.dynamodb.responses.DynamoResult.execute_result` (moto 5.2.5). Idempotent.
+    and it leaves out top-level keys the shape does not name; so their answer is `json.dumps` of the result.
+    Any other operation, and every error, goes through moto's serializer.
+    `tests/integration/test_moto_item_responses.py` compares both on every attribute type.
+    Touches `moto.dynamodb.responses.DynamoResult.execute_result` (moto 5.2.5). Idempotent.
     """
     import json
 

@@ -20,7 +20,7 @@ TABLE = "dce-test-serializer-equivalence"
 EVERY_TYPE: dict[str, Any] = {
     "pk": "item-1",
     "sk": Decimal("7"),
-    "s": "text with ünïcode and \"quotes\"",
+    "s": 'text with ünïcode and "quotes"',
     "n": Decimal("-12.5000"),
     "big": Decimal("123456789012345678901234567890"),
     "b": b"\x00\xffbinary",
@@ -100,7 +100,9 @@ def test_every_item_operation_answers_as_motos_serializer_does(compared: list[tu
     with table.batch_writer() as batch:
         batch.put_item(Item={**EVERY_TYPE, "sk": Decimal("8")})
     client = boto3.client("dynamodb")
-    client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": {"pk": {"S": "item-1"}, "sk": {"N": "7"}}}}])
+    client.transact_get_items(
+        TransactItems=[{"Get": {"TableName": TABLE, "Key": {"pk": {"S": "item-1"}, "sk": {"N": "7"}}}}]
+    )
     client.transact_write_items(
         TransactItems=[{"Put": {"TableName": TABLE, "Item": {"pk": {"S": "t"}, "sk": {"N": "1"}, "b": {"B": b"\x07"}}}}]
     )
