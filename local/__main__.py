@@ -128,26 +128,36 @@ def run(
     admin_email = os.environ.setdefault("DCE_BOOTSTRAP_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
     admin_password = os.environ.setdefault("DCE_BOOTSTRAP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
 
-    from local.emulator import (
-        LOOPBACK,
-        Emulator,
-        create_tables,
-        deploy_auction_timer,
-        run_credentials,
-        start_moto,
-    )
+    from local.emulator import LOOPBACK, SECRET_KEY_ENV, create_tables, run_credentials
+    from local.emulator_process import QUEUES, STREAMS, EmulatorProcess, HostOptions
     from local.queues import create_queues
-    from local.state import AuctionTimers, Saver, generation, moto_dynamodb, open_auctions, restore, track_writes
+    from local.state import AuctionTimers, open_auctions
 
+    port = int(listener.getsockname()[1])
+    # The events function pushes frames through this gateway's @connections API, as it would on AWS.
+    os.environ.setdefault("DCE_WS_ENDPOINT", f"http://{LOOPBACK}:{port}")
+    emulator: EmulatorProcess | None = None
+    restored: Restored | None = None
     if os.environ.get("AWS_ENDPOINT_URL"):  # another emulator: the credentials it is given, if any
-        emulator = Emulator(endpoint=os.environ["AWS_ENDPOINT_URL"])
+        endpoint = os.environ["AWS_ENDPOINT_URL"]
         for key, value in run_credentials().items():
             os.environ.setdefault(key, value)
-    else:
-        emulator = start_moto(args.moto_port or None)
-        track_writes()
+    else:  # the embedded moto, in a process of its own (local/emulator_process.py), with this run's key
+        os.environ.update(run_credentials())
+        child = {**os.environ, SECRET_KEY_ENV: os.environ["AWS_SECRET_ACCESS_KEY"]}
+        prefix = os.environ["DCE_TABLE_PREFIX"]
+        options = HostOptions(
+            prefix, args.moto_port or None, state.path if state is not None else None, snapshot if state else None
+        )
+        try:
+            emulator = EmulatorProcess.start(options, child)
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            return 1
+        endpoint, restored = emulator.endpoint, emulator.ready.restored
+        os.environ.update(emulator.ready.environment)  # queue URLs, the auction timer's ARN
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
 
-    saver = None
     try:
         from dce.adapters.auction_timer import StepFunctionsTimer
         from dce.adapters.auctions_repo import DynamoAuctionRepo
@@ -155,28 +165,17 @@ def run(
         from dce.config import settings
         from dce.services.admin_bootstrap import ensure_admin
 
+        settings.cache_clear()
         prefix = settings().table_prefix
-        create_tables(prefix)
-        os.environ.update(create_queues(prefix))  # each queue's URL, for the functions that send to it
-        restored = None
-        if state is not None and snapshot is not None:  # before the admin and the stream poller
-            restored = restore(moto_dynamodb(prefix), prefix, snapshot, state.snapshot_path)
-        if state is not None:  # on disk now: what was restored, or nothing (any write is saved)
-            saver = Saver(state, prefix, on_disk=generation() if restored is not None else None)
-        if emulator.server is not None:  # the auction timer runs our close handler inside moto
-            os.environ["DCE_AUCTION_STATE_MACHINE_ARN"] = deploy_auction_timer(prefix)
+        if emulator is None:  # the embedded one has created them already
+            create_tables(prefix)
+            os.environ.update(create_queues(prefix))  # each queue's URL, for the functions that send to it
             settings.cache_clear()
         # Each restored open auction's timer died with the last run: started again once the poller runs.
         timers = AuctionTimers(
             open_auctions(DynamoAuctionRepo()) if restored else [], StepFunctionsTimer(), services().clock
         )
         ensure_admin(services().accounts, admin_email, admin_password)
-        if saver is not None:
-            saver.start()
-        # The events function pushes frames through this gateway's @connections API, as it would on AWS.
-        port = int(listener.getsockname()[1])
-        os.environ.setdefault("DCE_WS_ENDPOINT", f"http://{LOOPBACK}:{port}")
-        settings.cache_clear()
 
         import logging
 
@@ -185,25 +184,26 @@ def run(
         from dce.adapters.stream_records import STREAM_SOURCES
         from local import log_throttle
         from local.gateway import Gateway
-        from local.queues import PUSHES_AREA, QueuePoller, wake_on_moto_sends
-        from local.streams import AUTOBIDS_AREA, EVENTS_AREA, StreamPoller, wake_on_moto_writes
+        from local.queues import PUSHES_AREA, QueuePoller, cheap_pushes
+        from local.streams import AUTOBIDS_AREA, EVENTS_AREA, StreamPoller
         from local.websocket import WS_PATH, HandshakeLogFilter
 
         # The stream poller stands in for Lambda's DynamoDB event source; the gateway starts and stops it
         # (after the restore, at LATEST: restored items are never delivered as events again), then the
         # restored auctions' timers (so their closes are delivered).
+        gateway: Gateway  # built below, with the pollers it starts; they invoke the functions through it
         poller = StreamPoller(
             STREAM_SOURCES,
             prefix,
             lambda event: gateway.run(EVENTS_AREA, event),
-            wake=wake_on_moto_writes() if emulator.server is not None else None,
+            wake=emulator.waker(STREAMS) if emulator is not None else None,
         )
         # The automatic bids: a second consumer of the auctions stream, with its own thread and positions.
         autobids = StreamPoller.for_area(
             AUTOBIDS_AREA,
             prefix,
             lambda event: gateway.run(AUTOBIDS_AREA, event),
-            wake=wake_on_moto_writes() if emulator.server is not None else None,
+            wake=emulator.waker(STREAMS) if emulator is not None else None,
         )
         # The push function takes the events function's deliveries from the push queue, a batch per account
         # group at a time (up to 4 in flight), as the SQS event source mapping does on AWS.
@@ -211,7 +211,9 @@ def run(
             PUSHES_AREA,
             prefix,
             lambda event: gateway.run(PUSHES_AREA, event),
-            wake=wake_on_moto_sends() if emulator.server is not None else None,
+            wake=emulator.waker(QUEUES) if emulator is not None else None,
+            express=cheap_pushes,
+            deliver_express=lambda event: gateway.run(PUSHES_AREA, event, express=True),
         )
         gateway = Gateway(background=[pushes, poller, autobids, timers])
         logging.getLogger("uvicorn.error").addFilter(HandshakeLogFilter())  # handshakes are logged with ?token=
@@ -222,7 +224,7 @@ def run(
             f"  REST API   {base}/api/v1   (health: {base}/api/v1/health)\n"
             f"  API docs   {base}/api/v1/docs\n"
             f"  WebSocket  ws://{LOOPBACK}:{port}{WS_PATH}?token=<access token>\n"
-            f"  AWS emu    {emulator.endpoint}\n"
+            f"  AWS emu    {endpoint}{'' if emulator is None else ' (its own process)'}\n"
             f"  Admin      {admin_email} / {admin_password}\n"
             f"  Limits     {limits.max_connections} open connections (503 past it); request head and body"
             f" within {limits.head_timeout:g} s / {limits.body_timeout:g} s\n"
@@ -251,9 +253,8 @@ def run(
         log_throttle.install(log_throttle.RepeatFilter(repeat_seconds), ("asyncio", "uvicorn.error"))
         server.run(sockets=[listener])  # the port bound at the start
     finally:
-        if saver is not None:
-            saver.stop()  # the last save, after the gateway has stopped
-        emulator.stop()
+        if emulator is not None:
+            emulator.stop()  # the last save, after the gateway and its consumers have stopped
     return 0
 
 

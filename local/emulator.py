@@ -63,6 +63,7 @@ def start_moto(port: int | None = None) -> Emulator:
         honour_transaction_tokens,
         keep_streams_across_rollbacks,
         serialise_dynamodb_item_operations,
+        serialise_item_responses_directly,
     )
     from local.moto_server import KeepAliveMotoServer
 
@@ -70,6 +71,7 @@ def start_moto(port: int | None = None) -> Emulator:
     keep_streams_across_rollbacks()
     honour_transaction_tokens()
     cache_moto_dispatch()
+    serialise_item_responses_directly()
     port = port or free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS call
     server = KeepAliveMotoServer(ip_address=LOOPBACK, port=port, verbose=False)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from dce.api.errors import error_body, error_headers, json_text
-from dce.api.routes import API_PREFIX, ROUTES, Route
+from dce.api.routes import API_PREFIX, AREAS, ROUTES, Route
 from local import api_docs
 from local.asgi import ClientGone, Receive, Scope, Send, read_body
 from local.events import authorizer_event, rest_event
@@ -106,9 +106,28 @@ PASSWORD_WORKERS_NICE = 10
 
 
 def consumer_pool() -> Executor:
-    """The workers of the stream and queue consumers (`Gateway.run`): DCE_CONSUMER_WORKERS processes, 6 by
-    default (the events and automatic-bid stream pollers, and the push queue's 4 batches in flight)."""
-    return lambda_pool(int(os.environ.get("DCE_CONSUMER_WORKERS", "6")))
+    """The workers of the stream consumers (`Gateway.run`): DCE_CONSUMER_WORKERS processes, 2 by default (the
+    events and automatic-bid stream pollers; the push queue's batches have `fanout_pool`)."""
+    return lambda_pool(int(os.environ.get("DCE_CONSUMER_WORKERS", "2")))
+
+
+def fanout_pool() -> Executor:
+    """The workers of the function that posts to WebSocket connections (`Area.pushes_to_connections`):
+    DCE_FANOUT_WORKERS processes, 2 by default, at a lower CPU priority, for the invocations that push to many
+    connections (`local.queues.cheap_pushes` sends the others to `express_pool`). A fan-out costs CPU per
+    connection (in the function and in this gateway's @connections API): an account with many sockets and many
+    events would otherwise take the CPU the routes, the events function and the emulator need, and delay every
+    other account's frames behind its own (on AWS each invocation has a CPU of its own)."""
+    return lambda_pool(int(os.environ.get("DCE_FANOUT_WORKERS", "2")), nice=FANOUT_WORKERS_NICE)
+
+
+FANOUT_WORKERS_NICE = 10
+
+
+def express_pool() -> Executor:
+    """The workers of the push function's express invocations (an account's single waiting message, see
+    `local.queues.cheap_pushes`): DCE_EXPRESS_WORKERS processes, 2 by default, at the normal priority."""
+    return lambda_pool(int(os.environ.get("DCE_EXPRESS_WORKERS", "2")))
 
 
 def _worker_start(nice: int) -> None:
@@ -128,6 +147,8 @@ class Gateway:
         background: Sequence[Background] = (),
         passwords: Executor | None = None,
         consumers: Executor | None = None,
+        fanout: Executor | None = None,
+        express: Executor | None = None,
     ) -> None:
         self._routes = compile_routes(routes)
         self._pool = pool or lambda_pool()
@@ -136,12 +157,20 @@ class Gateway:
         # So do the stream and queue consumers (events, pushes, automatic bids: `run`), separate functions on
         # AWS: a backlog of pushes never takes the workers the routes need.
         self._consumer_pool = consumers or pool or consumer_pool()
+        self._fanout_pool = fanout or pool or fanout_pool()  # the pushes to WebSocket connections: backlogs
+        self._express_pool = express or pool or express_pool()  # and single messages
+        self._fanout_areas = frozenset(area.name for area in AREAS if area.pushes_to_connections)
         self.websockets = WebSocketHub(self._call)  # /ws/events and the @connections management API
         self._background = tuple(background)  # e.g. the stream poller: started and stopped with the server
 
-    def run(self, area: str, event: dict[str, Any]) -> tuple[str, Any]:
-        """Invoke a consumer function in its worker pool from another thread (a stream or queue poller), and wait."""
-        return self._consumer_pool.submit(invoke, area, event).result()
+    def run(self, area: str, event: dict[str, Any], express: bool = False) -> tuple[str, Any]:
+        """Invoke a consumer function in its worker pool from another thread (a stream or queue poller), and wait.
+        The push function's invocations go to the fan-out pool, or with `express` (an account's single message,
+        `local.queues.QueuePoller`) to the express pool."""
+        pool = self._consumer_pool
+        if area in self._fanout_areas:
+            pool = self._express_pool if express else self._fanout_pool
+        return pool.submit(invoke, area, event).result()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         return match_route(self._routes, method, path)
@@ -191,7 +220,7 @@ class Gateway:
                 for service in self._background:
                     await asyncio.to_thread(service.stop)  # it may be waiting for a worker: don't block the loop
                 self._pool.shutdown(wait=True, cancel_futures=True)
-                for other in (self._password_pool, self._consumer_pool):
+                for other in (self._password_pool, self._consumer_pool, self._fanout_pool, self._express_pool):
                     if other is not self._pool:
                         other.shutdown(wait=True, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})

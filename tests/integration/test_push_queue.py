@@ -21,7 +21,7 @@ from dce.config import settings
 from dce.domain.accounts import Role
 from dce.domain.connections import Connection
 from dce.services.pushes import Delivery
-from local.queues import QueuePoller, wake_on_moto_sends
+from local.queues import EXPRESS_PUSHES, QueuePoller, by_group, cheap_pushes, wake_on_moto_sends
 from tests.unit.events_support import T0
 
 WAIT_S = 10.0
@@ -132,3 +132,56 @@ def test_a_failed_batch_is_received_again(aws: None) -> None:
     finally:
         poller.stop()
     assert calls == [1, 1] and receive_all() == []
+
+
+def test_each_message_group_of_a_batch_is_its_own_invocation_and_cheap_ones_take_the_express_lane(aws: None) -> None:
+    """A batch holding a flooding account's deliveries and a quiet account's is two invocations, so the quiet
+    one never waits for the other's pushes; the quiet one (at most EXPRESS_PUSHES connections) goes to the
+    express lane, the flood's (many connections) to the bulk lane."""
+    queue = SqsPushQueue(queue_url(), "us-east-1")
+    connections = [
+        Connection(f"flood-conn-{n}", "flood", Role.BUYER, T0, T0 + timedelta(hours=1))
+        for n in range(EXPRESS_PUSHES + 5)
+    ]
+    flood = [Delivery(connection, [b'{"id": "flood-0"}']) for connection in connections]  # many connections
+    queue.enqueue(flood)
+    queue.enqueue([delivery("quiet", 0)])
+    lanes: dict[str, list[set[str]]] = {"bulk": [], "express": []}
+    lock, done = threading.Lock(), threading.Event()
+
+    def function(lane: str) -> Any:
+        def handle(event: dict[str, Any]) -> tuple[str, Any]:
+            accounts = {
+                d["connection"]["account_id"] for r in event["Records"] for d in json.loads(r["body"])["deliveries"]
+            }
+            with lock:
+                lanes[lane].append(accounts)
+                if sum(len(v) for v in lanes.values()) == 2:
+                    done.set()
+            return "ok", {"batchItemFailures": []}
+
+        return handle
+
+    poller = QueuePoller(
+        PUSHES,
+        settings().table_prefix,
+        function("bulk"),
+        name="pushes",
+        wake=wake_on_moto_sends(),
+        express=cheap_pushes,
+        deliver_express=function("express"),
+    )
+    poller.start()
+    try:
+        assert done.wait(WAIT_S), lanes
+    finally:
+        poller.stop()
+    assert lanes == {"bulk": [{"flood"}], "express": [{"quiet"}]}
+
+
+def test_by_group_keeps_each_groups_order() -> None:
+    def message(group: str, n: int) -> dict[str, Any]:
+        return {"MessageId": f"{group}-{n}", "Attributes": {"MessageGroupId": group}}
+
+    batch = [message("a", 1), message("b", 1), message("a", 2), message("c", 1), message("b", 2)]
+    assert [[m["MessageId"] for m in group] for group in by_group(batch)] == [["a-1", "a-2"], ["b-1", "b-2"], ["c-1"]]

@@ -14,7 +14,9 @@ so neither index ever shows it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -29,8 +31,15 @@ from dce.domain.accounts import Role
 from dce.domain.connections import CONNECTION_LIFETIME, Connection
 
 ACCOUNT_ITEM_PREFIX = "account#"
+LOOKUP_CONCURRENCY = 8  # concurrent index queries of one `for_accounts` (aws._CONFIG allows 50 connections)
 ADMIT_ATTEMPTS = 3  # claim; at the cap, prune expired elements and claim again (a racer may take them first)
 _ACCOUNT_ITEM_TTL_MARGIN_S = 60
+
+
+@lru_cache(maxsize=1)
+def _lookups() -> ThreadPoolExecutor:
+    """Threads for concurrent index queries, kept for the process (a Lambda instance's invocations reuse them)."""
+    return ThreadPoolExecutor(max_workers=LOOKUP_CONCURRENCY, thread_name_prefix="dce-connections")
 
 
 def connection_item(c: Connection) -> dict[str, Any]:
@@ -135,13 +144,15 @@ class DynamoConnectionRepo:
         return True
 
     def for_accounts(self, account_ids: frozenset[str]) -> list[Connection]:
-        """Every connection of these accounts: one index query per account (an event names one to a few)."""
-        found: list[Connection] = []
-        for account_id in sorted(account_ids):
-            found += self._query(
-                {"IndexName": "by_account", "KeyConditionExpression": Key("account_id").eq(account_id)}
-            )
-        return found
+        """Every connection of these accounts: one index query per account (a stream batch names one to a few),
+        run concurrently, so a batch waits about one round trip whatever the number of accounts."""
+        queries = [
+            {"IndexName": "by_account", "KeyConditionExpression": Key("account_id").eq(account_id)}
+            for account_id in sorted(account_ids)
+        ]
+        if len(queries) <= 1:
+            return [c for query in queries for c in self._query(query)]
+        return [c for found in _lookups().map(self._query, queries) for c in found]
 
     def admins(self) -> list[Connection]:
         return self._query({"IndexName": "admins", "KeyConditionExpression": Key("admin_flag").eq("1")})
@@ -190,9 +201,11 @@ class DynamoConnectionRepo:
 
     @staticmethod
     def _query(query: dict[str, Any]) -> list[Connection]:
+        """All pages of an index query, through the resource's client (thread-safe, unlike the resource)."""
         items: list[dict[str, Any]] = []
+        client, name = aws.dynamodb().meta.client, aws.table_name(CONNECTIONS)
         while True:
-            result = aws.table(CONNECTIONS).query(**query)
+            result = client.query(TableName=name, **query)
             items += result.get("Items", [])
             if "LastEvaluatedKey" not in result:
                 return [connection_from(i) for i in items]

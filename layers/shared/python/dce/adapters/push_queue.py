@@ -152,6 +152,14 @@ def connection_json(connection: Connection) -> dict[str, Any]:
     }
 
 
+def push_count(body: str) -> int:
+    """How many connections one message body pushes to (0 when it is not one of ours): its cost."""
+    try:
+        return len(json.loads(body)["deliveries"])
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
 def deliveries_from(body: str) -> list[Delivery]:
     """The deliveries of one message body; ValueError (or KeyError/TypeError) when it is not one of ours."""
     parsed = json.loads(body)
