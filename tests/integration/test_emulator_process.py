@@ -5,6 +5,7 @@ the state a last time when stopped, and it exits by itself when the gateway is g
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -23,12 +24,13 @@ from local.state import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "dce-child"
+RUN_KEY = secrets.token_urlsafe(32)  # this test's emulator key, as a run of `make dev` chooses one
 WAIT_S = 10.0
 
 
 @contextmanager
 def child(tmp_path: Path | None = None) -> Iterator[EmulatorProcess]:
-    environment = {**os.environ, "DCE_TABLE_PREFIX": PREFIX, SECRET_KEY_ENV: "a-per-run-secret-key-for-this-test"}
+    environment = {**os.environ, "DCE_TABLE_PREFIX": PREFIX, SECRET_KEY_ENV: RUN_KEY}
     environment.pop("AWS_ENDPOINT_URL", None)
     emulator = EmulatorProcess.start(HostOptions(PREFIX, state_path=tmp_path), environment)
     try:
@@ -43,7 +45,7 @@ def client(emulator: EmulatorProcess, service: str) -> object:
         endpoint_url=emulator.endpoint,
         region_name="us-east-1",
         aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key="a-per-run-secret-key-for-this-test",
+        aws_secret_access_key=RUN_KEY,
     )
 
 
