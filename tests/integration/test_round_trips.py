@@ -36,9 +36,11 @@ def test_placing_a_bid_takes_two_round_trips(aws):
     assert calls == {"GetItem": 1, "TransactWriteItems": 1}
 
 
-def test_routing_a_call_whose_auction_is_settled_takes_four_and_completion_one_transaction(aws):
-    """Routing reads the call, its auction and the buyer (whose worst case it holds), then writes the call and
-    the hold in one transaction; completion reads the call and both accounts and writes once."""
+def test_routing_a_call_whose_auction_is_settled_takes_four_and_completion_three(aws):
+    """Routing reads the call, its auction, then the buyer (whose worst case it holds) with the bidders' accounts
+    (their hours and status) in one batch, then writes the call, the hold and the seller's capacity counters in
+    one transaction; completion reads the call, then both accounts and the billed-caller mark in one batch, and
+    writes once."""
     buyer, seller = principal(Role.BUYER, "b@example.com"), principal(Role.SELLER, "s@example.com")
     call = services().calls.create(buyer, NewCall("+14155551234", "+18005551234"))
     auction = services().auctions.open(buyer, NewAuction(call.id, duration=600))
@@ -46,13 +48,13 @@ def test_routing_a_call_whose_auction_is_settled_takes_four_and_completion_one_t
     services().auctions.complete(buyer, auction.id)
     with dynamodb_calls() as routing:
         services().calls.route(buyer, call.id)
-    assert routing == {"GetItem": 3, "TransactWriteItems": 1}
+    assert routing == {"GetItem": 2, "BatchGetItem": 1, "TransactWriteItems": 1}
     services().calls.change_status(buyer, call.id, CallStatus.RINGING)
     services().calls.change_status(buyer, call.id, CallStatus.IN_PROGRESS)
     with dynamodb_calls() as completion:
         services().calls.complete(buyer, call.id, 61)
     assert completion["TransactWriteItems"] == 1
-    assert completion == {"GetItem": 3, "TransactWriteItems": 1}
+    assert completion == {"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1}
 
 
 @contextmanager

@@ -34,9 +34,11 @@ def test_a_transition_not_in_the_table_is_refused_naming_the_allowed_states(curr
         assert str(allowed) in error.value.message
 
 
-def test_final_states_have_no_way_out():
-    for final in (CallStatus.COMPLETED, CallStatus.FAILED, CallStatus.CANCELED, CallStatus.NO_ANSWER, CallStatus.BUSY):
+def test_final_states_have_no_way_out_and_unanswered_calls_only_failover():
+    for final in (CallStatus.COMPLETED, CallStatus.FAILED, CallStatus.CANCELED):
         assert TRANSITIONS[final] == frozenset()
+    for unanswered in (CallStatus.NO_ANSWER, CallStatus.BUSY):
+        assert TRANSITIONS[unanswered] == frozenset({CallStatus.QUEUED})  # by POST /calls/{id}/route only
 
 
 def test_going_in_progress_stamps_the_start_time_and_a_final_state_the_end_time():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: a function imports the domain modules its own code uses
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
     from decimal import Decimal
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only: a function imports the domain modules its
     from dce.domain.bid_profiles import BidProfile
     from dce.domain.billing import MoneyMove
     from dce.domain.calls import Call, CallStatus
+    from dce.domain.controls import BilledCaller, CapacityClaim, ExchangeControls
     from dce.domain.pages import Page
 
 
@@ -45,6 +46,13 @@ class AccountRepo(Protocol):
         """Store a new account, its email claim and its opening credit atomically; EmailTaken if claimed."""
 
     def get(self, account_id: str) -> Account | None: ...
+
+    def get_many(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        """The accounts with these ids (at most 100) in one read; ids without an account are left out."""
+
+    def save_controls(self, account_id: str, changes: ExchangeControls, fields: frozenset[str]) -> Account | None:
+        """Write the named exchange settings from `changes` (the others stay): None when there is no account."""
+
     def find_by_email(self, email: str) -> Account | None: ...
     def recent(self, limit: int, start: dict[str, Any] | None) -> Page[Account]: ...
 
@@ -98,7 +106,10 @@ class AuctionRepo(Protocol):
     def get(self, auction_id: str) -> Auction | None: ...
     def list_open(self, limit: int, start: dict[str, Any] | None) -> Page[Auction]: ...
     def mark_closed(self, auction_id: str, now: datetime, only_if_ended: bool) -> bool: ...
-    def record_winner(self, auction: Auction, winner: WinningBid | None) -> Auction: ...
+    def record_winner(self, auction: Auction, ranking: tuple[WinningBid, ...], ranked: int) -> Auction:
+        """Record the result once: the winner is `ranking[0]` (none when empty), the ranking kept for routing.
+        A second closer finds it set and gets the stored auction."""
+
     def bids(self, auction_id: str) -> list[Bid]: ...
     def settle_bids(self, bids: list[Bid], winner: WinningBid | None) -> None: ...
     def place_bid(self, bid: Bid, ends_at: datetime, now: datetime, limit_key: str, limit: int) -> None: ...
@@ -109,11 +120,30 @@ class AuctionRepo(Protocol):
 
 class BillingRepo(Protocol):
     def commit(
-        self, call: Call, expected: CallStatus, moves: Sequence[MoneyMove], entries: Sequence[LedgerEntry]
+        self,
+        call: Call,
+        expected: CallStatus,
+        moves: Sequence[MoneyMove],
+        entries: Sequence[LedgerEntry],
+        claim: CapacityClaim | None = None,
+        release: str | None = None,
+        billed: BilledCaller | None = None,
     ) -> None:
         """In one transaction: write `call` if its stored status is still `expected` (InvalidState if not), each
         move's balance and held if its account is still at the version read (Conflict if not), and the ledger
-        entries. Routing with its hold, completion with its bill and an end with its release all go here."""
+        entries. Routing with its hold, completion with its bill and an end with its release all go here.
+        `claim` takes one of the seller's concurrent and daily calls within its caps (SellerAtCapacity if not),
+        `release` gives that seller's concurrent call back, `billed` remembers a billed caller (Conflict when a
+        racing completion billed the same caller within the window)."""
+
+    def parties(self, call: Call, with_billed_caller: bool) -> tuple[dict[str, Account], datetime | None]:
+        """The call's buyer and seller accounts by id, and (when asked) when the call's caller last billed its
+        buyer for its seller, in one read."""
+
+
+class Capacity(Protocol):
+    def usage(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+        """(calls in flight, calls routed that day) of each (seller, day)."""
 
 
 class BidProfileRepo(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,19 @@ from dce.adapters.dynamo import (
     ledger_put,
     query_page,
 )
-from dce.adapters.items import account_from, account_item, ledger_from, ledger_item, parse_ts, ts
+from dce.adapters.items import (
+    CONTROL_ATTRIBUTES,
+    account_from,
+    account_item,
+    controls_attributes,
+    ledger_from,
+    ledger_item,
+    parse_ts,
+    ts,
+)
 from dce.adapters.tables import ACCOUNTS, EMAILS, LEDGER
 from dce.domain.accounts import Account, AccountStatus, LedgerEntry, Standing
+from dce.domain.controls import ExchangeControls
 from dce.domain.errors import Conflict, EmailTaken
 from dce.domain.pages import Page
 
@@ -58,6 +69,43 @@ class DynamoAccountRepo:
     def get(self, account_id: str) -> Account | None:
         item = aws.table(ACCOUNTS).get_item(Key={"id": account_id}).get("Item")
         return account_from(item) if item else None
+
+    def get_many(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        return self._batch_get(list(dict.fromkeys(account_ids)))
+
+    def save_controls(self, account_id: str, changes: ExchangeControls, fields: frozenset[str]) -> Account | None:
+        """One UpdateItem: SET each named setting that has a value, REMOVE each that is null (or the default)."""
+        stored = controls_attributes(changes)
+        sets, removes = [], []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for n, field in enumerate(sorted(fields)):
+            attribute = CONTROL_ATTRIBUTES[field]
+            names[f"#c{n}"] = attribute
+            if stored[attribute] is None:
+                removes.append(f"#c{n}")
+            else:
+                sets.append(f"#c{n} = :c{n}")
+                values[f":c{n}"] = stored[attribute]
+        expression = " ".join(
+            part
+            for part in (f"SET {', '.join(sets)}" if sets else "", f"REMOVE {', '.join(removes)}" if removes else "")
+            if part
+        )
+        try:
+            result = aws.table(ACCOUNTS).update_item(
+                Key={"id": account_id},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(id)",
+                ExpressionAttributeNames=names,
+                **({"ExpressionAttributeValues": values} if values else {}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return account_from(result["Attributes"])
 
     def standing(self, account_id: str) -> Standing | None:
         """The account's status and session cut-off: one strongly consistent GetItem of two attributes (the

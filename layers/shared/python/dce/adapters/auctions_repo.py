@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from dce.adapters import aws
 from dce.adapters.dynamo import cancellation_reasons, error_code, items_by_id, query_page
-from dce.adapters.items import auction_from, auction_item, bid_from, bid_item, ts
+from dce.adapters.items import auction_from, auction_item, bid_from, bid_item, ts, winning_bid_item
 from dce.adapters.tables import AUCTIONS, BIDS, CALLS, COUNTERS, OPEN_SHARDS
 from dce.domain.auctions import Auction, Bid, BidStatus, WinningBid, outcome
 from dce.domain.calls import CallStatus
@@ -134,13 +134,20 @@ class DynamoAuctionRepo:
             raise
         return True
 
-    def record_winner(self, auction: Auction, winner: WinningBid | None) -> Auction:
+    def record_winner(self, auction: Auction, ranking: tuple[WinningBid, ...], ranked: int) -> Auction:
         """Set the result once; a second closer finds it already set and reads it back."""
-        values: dict[str, Any] = {":t": True, ":f": False, ":done": "completed"}
-        expression = "SET settled = :t"
+        winner = ranking[0] if ranking else None
+        values: dict[str, Any] = {
+            ":t": True,
+            ":f": False,
+            ":done": "completed",
+            ":r": [winning_bid_item(b) for b in ranking],
+            ":n": ranked,
+        }
+        expression = "SET settled = :t, ranking = :r, ranked = :n"
         if winner is not None:
             expression += ", winning_bid = :w"
-            values[":w"] = {"id": winner.id, "seller_id": winner.seller_id, "amount": winner.amount}
+            values[":w"] = winning_bid_item(winner)
         try:
             aws.table(AUCTIONS).update_item(
                 Key={"id": auction.id},
@@ -155,7 +162,7 @@ class DynamoAuctionRepo:
                 assert stored is not None
                 return stored
             raise
-        return replace(auction, winning_bid=winner, settled=True)
+        return replace(auction, winning_bid=winner, settled=True, ranking=ranking, ranked=ranked)
 
     def bids(self, auction_id: str) -> list[Bid]:
         """Every bid of an auction (strongly consistent, all pages)."""

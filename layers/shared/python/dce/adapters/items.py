@@ -10,7 +10,8 @@ from typing import Any
 from dce.adapters.tables import open_shard
 from dce.domain.accounts import Account, ApiKey, CardOnFile, LedgerEntry, LedgerType, Role
 from dce.domain.auctions import Auction, AuctionStatus, Bid, BidStatus, BillingModel, WinningBid
-from dce.domain.calls import DEFAULT_MAX_DURATION, Call, CallStatus, Direction
+from dce.domain.calls import DEFAULT_MAX_DURATION, Attempt, Call, CallStatus, Direction
+from dce.domain.controls import ExchangeControls, WeeklyHours
 from dce.domain.phone import PhoneNumber
 
 
@@ -48,7 +49,38 @@ def account_item(a: Account) -> dict[str, Any]:
             "credit_limit": a.credit_limit,
             "held": a.held,
             "sessions_valid_after": ts(a.sessions_valid_after) if a.sessions_valid_after else None,
+            **controls_attributes(a.controls),
         }
+    )
+
+
+# Exchange settings are top-level attributes of the account item, so a PUT that merges writes each field it
+# names (SET or REMOVE) in one UpdateItem: two concurrent merges of different fields both stay.
+CONTROL_ATTRIBUTES = {
+    "max_concurrent_calls": "ctl_max_concurrent",
+    "daily_cap": "ctl_daily_cap",
+    "hours": "ctl_hours",
+    "duplicate_window_days": "ctl_duplicate_window_days",
+}
+
+
+def controls_attributes(c: ExchangeControls) -> dict[str, Any]:
+    """The item attributes of the settings (None: the attribute is removed, or never written)."""
+    return {
+        "ctl_max_concurrent": c.max_concurrent_calls,
+        "ctl_daily_cap": c.daily_cap,
+        "ctl_hours": c.hours.as_dict() if c.hours is not None else None,
+        "ctl_duplicate_window_days": c.duplicate_window_days or None,
+    }
+
+
+def controls_from(item: dict[str, Any]) -> ExchangeControls:
+    hours = item.get("ctl_hours")
+    return ExchangeControls(
+        max_concurrent_calls=int(item["ctl_max_concurrent"]) if "ctl_max_concurrent" in item else None,
+        daily_cap=int(item["ctl_daily_cap"]) if "ctl_daily_cap" in item else None,
+        hours=WeeklyHours.parse(hours["timezone"], hours["weekly"]) if hours else None,
+        duplicate_window_days=int(item.get("ctl_duplicate_window_days", 0)),
     )
 
 
@@ -70,6 +102,7 @@ def account_from(item: dict[str, Any]) -> Account:
         credit_limit=Decimal(item.get("credit_limit", "0.00")),
         held=Decimal(item.get("held", "0.00")),
         sessions_valid_after=_opt_ts(item.get("sessions_valid_after")),
+        controls=controls_from(item),
     )
 
 
@@ -155,7 +188,27 @@ def call_item(c: Call) -> dict[str, Any]:
             "max_duration": c.max_duration,
             "billed_duration": c.billed_duration,
             "hold": c.hold,
+            "attempts": [_attempt_item(a) for a in c.attempts] or None,
+            "duplicate": True if c.duplicate else None,
         }
+    )
+
+
+def _attempt_item(a: Attempt) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "seller_id": a.seller_id,
+            "amount": a.amount,
+            "at": ts(a.at),
+            "outcome": a.outcome.value if a.outcome else None,
+        }
+    )
+
+
+def _attempt(item: dict[str, Any]) -> Attempt:
+    outcome = item.get("outcome")
+    return Attempt(
+        item["seller_id"], Decimal(item["amount"]), parse_ts(item["at"]), CallStatus(outcome) if outcome else None
     )
 
 
@@ -184,6 +237,8 @@ def call_from(item: dict[str, Any]) -> Call:
         max_duration=int(item.get("max_duration", DEFAULT_MAX_DURATION)),
         billed_duration=int(item["billed_duration"]) if "billed_duration" in item else None,
         hold=Decimal(item["hold"]) if "hold" in item else None,
+        attempts=tuple(_attempt(a) for a in item.get("attempts") or ()),
+        duplicate=bool(item.get("duplicate", False)),
     )
 
 
@@ -202,13 +257,21 @@ def auction_item(a: Auction) -> dict[str, Any]:
             "started_at": ts(a.started_at),
             "ends_at": ts(a.ends_at),
             "bid_count": a.bid_count,
-            "winning_bid": {"id": winner.id, "seller_id": winner.seller_id, "amount": winner.amount}
-            if winner
-            else None,
+            "winning_bid": winning_bid_item(winner) if winner else None,
             "closed_at": ts(a.closed_at) if a.closed_at else None,
             "settled": a.settled,
+            "ranking": [winning_bid_item(b) for b in a.ranking] if a.ranking is not None else None,
+            "ranked": a.ranked if a.ranking is not None else None,
         }
     )
+
+
+def winning_bid_item(bid: WinningBid) -> dict[str, Any]:
+    return {"id": bid.id, "seller_id": bid.seller_id, "amount": bid.amount}
+
+
+def _winning_bid(item: dict[str, Any]) -> WinningBid:
+    return WinningBid(item["id"], item["seller_id"], Decimal(item["amount"]))
 
 
 def auction_from(item: dict[str, Any]) -> Auction:
@@ -224,9 +287,11 @@ def auction_from(item: dict[str, Any]) -> Auction:
         started_at=parse_ts(item["started_at"]),
         ends_at=parse_ts(item["ends_at"]),
         bid_count=int(item.get("bid_count", 0)),
-        winning_bid=WinningBid(winner["id"], winner["seller_id"], Decimal(winner["amount"])) if winner else None,
+        winning_bid=_winning_bid(winner) if winner else None,
         closed_at=_opt_ts(item.get("closed_at")),
         settled=bool(item.get("settled", False)),
+        ranking=tuple(_winning_bid(b) for b in item["ranking"]) if "ranking" in item else None,
+        ranked=int(item.get("ranked", 0)),
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from dce.domain.controls import ExchangeControls
 from dce.domain.errors import ValidationFailed
 
 
@@ -154,6 +155,8 @@ class Account:
     held: Decimal = Decimal("0.00")
     # Sessions (refresh-token families, access tokens) started before this are revoked: set by a suspension.
     sessions_valid_after: datetime | None = None
+    # Its exchange settings (GET/PUT /account/settings): a seller's caps and hours, a buyer's duplicate window.
+    controls: ExchangeControls = field(default_factory=ExchangeControls)
 
     @property
     def available(self) -> Decimal:

@@ -108,6 +108,11 @@ class Auction:
     winning_bid: WinningBid | None = None
     closed_at: datetime | None = None
     settled: bool = False  # the winner (or "no winner") has been recorded; set once
+    # Recorded with the winner: the valid bids best first (the winner first), at most RANKING_KEPT of them, and
+    # how many there were. Routing takes the best one whose seller can take the call (caps, hours), and a
+    # failover the next. None for auctions settled before rankings were kept (routing reads their bids).
+    ranking: tuple[WinningBid, ...] | None = None
+    ranked: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -153,6 +158,20 @@ class BidBook:
             return None
         best = self.bids[self._ranks.index(top)]
         return best if best.amount >= reserve else None
+
+    def ranking(self, reserve: Decimal) -> list[Bid]:
+        """Every active bid at or above the reserve, best first (the order `winner` picks by)."""
+        order = sorted(range(len(self.bids)), key=lambda i: self._ranks[i], reverse=True)
+        return [self.bids[i] for i in order if self._ranks[i] != _NEVER and self.bids[i].amount >= reserve]
+
+
+# How many of an auction's ranked bids its item keeps (for routing past sellers at a cap, and failovers).
+RANKING_KEPT = 50
+
+
+def ranked_bids(bids: Sequence[Bid], reserve: Decimal) -> list[WinningBid]:
+    """The valid bids of an auction best first, as routing candidates."""
+    return [WinningBid(b.id, b.seller_id, b.amount) for b in BidBook(bids).ranking(reserve)]
 
 
 def choose_winner(bids: Sequence[Bid], reserve: Decimal) -> Bid | None:

@@ -37,9 +37,15 @@ TRANSITIONS: dict[CallStatus, frozenset[CallStatus]] = {
     S.COMPLETED: frozenset(),
     S.FAILED: frozenset(),
     S.CANCELED: frozenset(),
-    S.NO_ANSWER: frozenset(),
-    S.BUSY: frozenset(),
+    # Failover: a call the seller did not answer can be routed again, to the next eligible bid not tried yet.
+    S.NO_ANSWER: frozenset({S.QUEUED}),
+    S.BUSY: frozenset({S.QUEUED}),
 }
+# Statuses that end a routing attempt (and its hold, and the seller's concurrent slot); only no_answer and busy
+# can be followed by another attempt.
+ENDED = frozenset({S.COMPLETED, S.FAILED, S.CANCELED, S.NO_ANSWER, S.BUSY})
+# Statuses from which POST /calls/{id}/route routes the call: the first route, and a failover.
+ROUTABLE = frozenset({S.PENDING, S.NO_ANSWER, S.BUSY})
 
 # The most a call can be billed for, in seconds (`max_duration` of POST /calls): routing holds the buyer's worst
 # case over it, completion bills at most it.
@@ -92,6 +98,16 @@ def check_status_change(current: CallStatus, target: CallStatus) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    """One routing of a call to a seller: its bid, when it was routed, and how it ended (None while it lasts)."""
+
+    seller_id: str
+    amount: Decimal
+    at: datetime
+    outcome: CallStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """A phone call brought to the exchange by a buyer."""
 
@@ -119,6 +135,11 @@ class Call:
     # The buyer's money held for this call from routing until it ends (its worst-case cost). None for a call
     # never routed, and for calls routed before holds existed (they are billed without one).
     hold: Decimal | None = None
+    # Every routing of the call, oldest first; the last is the current one (outcome None until it ends).
+    attempts: tuple[Attempt, ...] = ()
+    # Completed within the buyer's duplicate window of a billed call from the same caller to the same seller:
+    # it cost nothing.
+    duplicate: bool = False
 
     @property
     def open_hold(self) -> Decimal:
@@ -129,14 +150,28 @@ class Call:
         """Return this call moved to `target`, stamping start/end times; raise when not allowed."""
         check_transition(self.status, target)
         start = now if target is CallStatus.IN_PROGRESS else self.start_time
-        terminal = not TRANSITIONS[target]
-        end = now if terminal and self.end_time is None else self.end_time
-        return replace(self, status=target, updated_at=now, start_time=start, end_time=end)
+        ends = target in ENDED
+        end = now if ends and self.end_time is None else self.end_time
+        attempts = self.attempts
+        if ends and self.in_attempt:
+            attempts = (*attempts[:-1], replace(attempts[-1], outcome=target))
+        return replace(self, status=target, updated_at=now, start_time=start, end_time=end, attempts=attempts)
+
+    @property
+    def in_attempt(self) -> bool:
+        """Whether the call is in a routing attempt that has not ended: it takes one of its seller's concurrent
+        calls. (Calls routed before attempts were recorded have none and take no slot.)"""
+        return bool(self.attempts) and self.attempts[-1].outcome is None and self.status in HOLDING
+
+    @property
+    def tried_sellers(self) -> frozenset[str]:
+        return frozenset(attempt.seller_id for attempt in self.attempts)
 
     def routed(
         self, seller_id: str, amount: Decimal, billing_model: str, min_duration: int, hold: Decimal, now: datetime
     ) -> Call:
-        """pending → queued, to the auction's winner, holding `hold` of the buyer's money."""
+        """pending (or, failing over, no_answer | busy) → queued, to `seller_id` at its bid `amount`, holding `hold`
+        of the buyer's money; a new attempt is recorded."""
         moved = self.transitioned(CallStatus.QUEUED, now)
         return replace(
             moved,
@@ -145,12 +180,22 @@ class Call:
             billing_model=billing_model,
             min_duration=min_duration,
             hold=hold,
+            start_time=None,
+            end_time=None,
+            attempts=(*self.attempts, Attempt(seller_id, amount, now)),
         )
 
-    def completed(self, duration: int, billed_duration: int, cost: Decimal, now: datetime) -> Call:
-        """in_progress → completed, with the duration reported, the duration billed and what it cost."""
+    def completed(
+        self, duration: int, billed_duration: int, cost: Decimal, now: datetime, duplicate: bool = False
+    ) -> Call:
+        """in_progress → completed, with the duration reported, the duration billed and what it cost (0 for a
+        duplicate caller)."""
         return replace(
-            self.transitioned(CallStatus.COMPLETED, now), duration=duration, billed_duration=billed_duration, cost=cost
+            self.transitioned(CallStatus.COMPLETED, now),
+            duration=duration,
+            billed_duration=billed_duration,
+            cost=cost,
+            duplicate=duplicate,
         )
 
     def is_visible_to(self, account_id: str, is_admin: bool) -> bool:

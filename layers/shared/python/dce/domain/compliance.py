@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
@@ -19,6 +18,7 @@ from dce.domain.area_codes import AREA_CODE_STATES
 from dce.domain.calls import Direction
 from dce.domain.errors import DncBlocked, DomainError, GeoRestricted, TcpaViolation, ValidationFailed
 from dce.domain.phone import PhoneNumber
+from dce.domain.time_zones import iana_zones
 
 REASON_MAX = 200
 US_STATES: frozenset[str] = frozenset(AREA_CODE_STATES.values())  # 50 states, DC and the territories
@@ -79,7 +79,7 @@ class CallingHours:
         start_time, end_time = _parse_hhmm(start, "start_time"), _parse_hhmm(end, "end_time")
         if start_time >= end_time:
             raise ValidationFailed("Invalid end_time: must be later than start_time")
-        if timezone not in _iana_zones():
+        if timezone not in iana_zones():
             raise ValidationFailed("Invalid timezone: expected an IANA time zone such as America/New_York")
         return cls(start_time, end_time, timezone)
 
@@ -98,11 +98,6 @@ def _parse_hhmm(raw: str, field: str) -> time:
     if found is None:
         raise ValidationFailed(f"Invalid {field}: expected HH:MM (00:00 to 23:59)")
     return time(int(found.group(1)), int(found.group(2)))
-
-
-@lru_cache(maxsize=1)
-def _iana_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 class RegionKind(StrEnum):

@@ -177,3 +177,12 @@ class ComplianceUnavailable(DomainError):
 
     code = "COMPLIANCE_UNAVAILABLE"
     default_message = "Call refused: compliance checks are unavailable, retry later"
+
+
+class SellerAtCapacity(Exception):
+    """Not a client error: routing found the seller at its concurrent-call or daily cap (the counter's
+    conditional write failed), and goes on to the next eligible bid."""
+
+    def __init__(self, seller_id: str) -> None:
+        self.seller_id = seller_id
+        super().__init__(f"seller {seller_id} is at a cap")

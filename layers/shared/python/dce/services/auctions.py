@@ -16,14 +16,14 @@ from typing import Any, Protocol
 
 from dce.domain.accounts import Role
 from dce.domain.auctions import (
+    RANKING_KEPT,
     Auction,
     AuctionStatus,
     Bid,
     BillingModel,
-    WinningBid,
     check_duration,
     check_reserve,
-    choose_winner,
+    ranked_bids,
 )
 from dce.domain.calls import CallStatus
 from dce.domain.errors import AuctionNotFound, CallNotFound, InvalidState, ValidationFailed
@@ -134,9 +134,8 @@ class AuctionService:
         if auction.status is not AuctionStatus.COMPLETED or auction.settled:
             return auction
         bids = self._auctions.bids(auction.id)
-        best = choose_winner(bids, auction.reserve_price)
-        winner = WinningBid(best.id, best.seller_id, best.amount) if best else None
-        settled = self._auctions.record_winner(auction, winner)
+        ranking = ranked_bids(bids, auction.reserve_price)
+        settled = self._auctions.record_winner(auction, tuple(ranking[:RANKING_KEPT]), len(ranking))
         self._auctions.settle_bids(bids, settled.winning_bid)
         return settled
 
