@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from dce.adapters import aws
 from dce.adapters.capacity import billed_key, billed_write, claim_writes, release_write
-from dce.adapters.dynamo import cancellation_reasons, error_code, ledger_put, money_update
+from dce.adapters.dynamo import batch_get, cancellation_reasons, error_code, ledger_put, money_update
 from dce.adapters.items import account_from, call_item
 from dce.adapters.tables import ACCOUNTS, CALLS, COUNTERS
 from dce.domain.accounts import Account, LedgerEntry
@@ -77,14 +77,7 @@ class DynamoBillingRepo:
         if with_billed_caller and call.seller_id:
             request[counters] = {"Keys": [mark], "ConsistentRead": True}
         request[accounts]["ConsistentRead"] = True
-        found: dict[str, Account] = {}
-        last: datetime | None = None
-        for _ in range(5):
-            result = aws.dynamodb().batch_get_item(RequestItems=request)
-            found.update((i["id"], account_from(i)) for i in result["Responses"].get(accounts, []))
-            for item in result["Responses"].get(counters, []):
-                last = datetime.fromtimestamp(int(item["billed_at_epoch"]), UTC)
-            request = result.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        return found, last
+        found = batch_get(request)
+        marks = found.get(counters, [])
+        last = datetime.fromtimestamp(int(marks[0]["billed_at_epoch"]), UTC) if marks else None
+        return {i["id"]: account_from(i) for i in found[accounts]}, last

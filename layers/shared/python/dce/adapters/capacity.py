@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dce.adapters import aws
+from dce.adapters.dynamo import batch_get
 from dce.adapters.tables import COUNTERS
 from dce.domain.controls import DUPLICATE_WINDOW_RANGE, BilledCaller, CapacityClaim
 
@@ -105,12 +106,6 @@ class DynamoCapacity:
             return {}
         name = aws.table_name(COUNTERS)
         wanted = [inflight_key(s) for s, _ in pairs] + [routed_key(s, d) for s, d in pairs]
-        found: dict[str, int] = {}
-        request: dict[str, Any] = {name: {"Keys": list({k["key"]: k for k in wanted}.values())}}
-        for _ in range(5):
-            result = aws.dynamodb().batch_get_item(RequestItems=request)
-            found.update((i["key"], int(i.get("n", 0))) for i in result["Responses"].get(name, []))
-            request = result.get("UnprocessedKeys") or {}
-            if not request:
-                break
+        items = batch_get({name: {"Keys": list({k["key"]: k for k in wanted}.values())}})[name]
+        found = {item["key"]: int(item.get("n", 0)) for item in items}
         return {(s, d): (found.get(inflight_key(s)["key"], 0), found.get(routed_key(s, d)["key"], 0)) for s, d in pairs}

@@ -27,22 +27,28 @@ def is_condition_failure(error: ClientError) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
 
 
+def batch_get(request: dict[str, dict[str, Any]], attempts: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """One BatchGetItem over one or more tables (`RequestItems`, at most 100 keys), its unprocessed keys retried
+    a few times: the items found, by physical table name."""
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in request}
+    for _ in range(attempts):
+        result = aws.dynamodb().batch_get_item(RequestItems=request)
+        for name, items in result["Responses"].items():
+            found.setdefault(name, []).extend(items)
+        request = result.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    return found
+
+
 def items_by_id(table: Table, ids: list[str], attempts: int = 5) -> dict[str, dict[str, Any]]:
     """The items of `table` with these ids (key `id`), in one BatchGetItem (at most 100 ids); unprocessed
     keys are retried a few times. Ids without an item are absent from the result."""
     if not ids:
         return {}
     name = aws.table_name(table)
-    found: dict[str, dict[str, Any]] = {}
-    request: dict[str, Any] = {name: {"Keys": [{"id": i} for i in ids]}}
-    for _ in range(attempts):
-        result = aws.dynamodb().batch_get_item(RequestItems=request)
-        for item in result["Responses"].get(name, []):
-            found[item["id"]] = item
-        request = result.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    return found
+    items = batch_get({name: {"Keys": [{"id": i} for i in ids]}}, attempts)[name]
+    return {item["id"]: item for item in items}
 
 
 def query_page(table: Any, limit: int, start: dict[str, Any] | None, **query: Any) -> tuple[list[dict[str, Any]], Any]:
